@@ -1,0 +1,1 @@
+"""Code sets: CARC, RARC, CAS groups, claim status, frequency, place of service, denial categories."""

@@ -1,0 +1,1 @@
+"""Ingest: detect what a file is, read it, post it to the ledger atomically."""

@@ -1,0 +1,1 @@
+"""The claim ledger: records, schema, migrations, posting, balances and reconciliation."""
