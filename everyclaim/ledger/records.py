@@ -155,6 +155,7 @@ class Claim:
     lines: tuple[ServiceLine, ...] = ()
     other_payers: tuple[OtherPayer, ...] = ()
     rendering_provider: Party | None = None
+    submitted: date | None = None  # BHT04 (falls back to GS04): when the batch was created
 
 
 # --------------------------------------------------------------------------------------------------
