@@ -1,0 +1,216 @@
+"""Streaming X12 tokenizer: bytes in, :class:`Segment` out, with every interchange's own delimiters.
+
+The reader never holds a whole file: it reads ``chunk_size`` bytes at a time, splits the decoded text
+on the segment terminator and carries the unfinished tail over to the next chunk.
+
+What it accepts:
+
+- the delimiters each ``ISA`` declares (element separator = ``ISA[3]``, component separator = ISA16,
+  repetition separator = ISA11 when it is not alphanumeric, segment terminator = the character after
+  ISA16), including non-printable ones (``\\x1d``, ``\\x1e``, ``\\x1f`` ...). The ISA is read by its element
+  separator, not by fixed offsets, so a trimmed ("short") ISA still yields its delimiters; whether its
+  field widths are acceptable is the walker's call. A later ISA may change the delimiters.
+- line breaks (CR, LF, CRLF) and indentation around segments, and a newline as the segment terminator;
+- a UTF-8 byte-order mark; UTF-8 text, falling back to latin-1 for bytes that are not UTF-8
+  (a finding); UTF-16 with a BOM, or without one when the text starts with ``ISA`` in UTF-16
+  (``I\\0S\\0A\\0``: the same rule XML uses to detect UTF-16 without a BOM) (a finding);
+- a bare transaction set without envelope (the file starts with ``ST``): element separator = the
+  character after ``ST``, segment terminator = the first character ending the ST segment.
+
+What it rejects (:class:`X12Rejected`): anything else at the start of the input (a PDF, a README, a file
+that starts with ``GS``), a garbled ISA from which no delimiters can be read, other binary input.
+
+Segment indexes are 1-based over the whole file (the first ISA is 1); empty segments (e.g. a trailing
+newline after the last terminator) are skipped and not counted.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from everyclaim.ledger.records import Problem
+from everyclaim.x12.errors import X12Rejected, reject
+from everyclaim.x12.segments import Delimiters, Segment
+
+CHUNK_SIZE = 1 << 20
+_BOM8 = b"\xef\xbb\xbf"
+_WHITESPACE = " \t\r\n"
+_HEADER_CHARS = 4096  # enough text to read an ISA (106 chars) or an ST segment
+
+
+def sniff(first_bytes: bytes) -> str | None:
+    """``"x12"`` when ``first_bytes`` look like X12 (ISA, GS or ST after an optional BOM/whitespace)."""
+    b = first_bytes
+    if b.startswith(_BOM8):
+        b = b[3:]
+    elif b[:2] in (b"\xff\xfe", b"\xfe\xff") or b[:6] == b"I\x00S\x00A\x00":
+        try:
+            b = b.decode("utf-16").encode("latin-1", "replace")
+        except UnicodeDecodeError:
+            return None
+    b = b.lstrip(b" \t\r\n")
+    if b[:3] == b"ISA" and len(b) > 3 and not b[3:4].isalnum():
+        return "x12"
+    if b[:2] in (b"GS", b"ST") and len(b) > 2 and not b[2:3].isalnum() and b[2:3] not in b" \r\n":
+        return "x12"
+    return None
+
+
+def segments_from_path(path: str | Path, chunk_size: int = CHUNK_SIZE) -> Iterator[Segment]:
+    """All segments of the file at ``path`` (see :func:`read_segments`)."""
+    with open(path, "rb") as f:
+        yield from read_segments(f, str(path), chunk_size)
+
+
+class Tokens:
+    """The segments of one stream; iterate once. ``findings`` fills while iterating (encoding notes)."""
+
+    def __init__(self, stream: BinaryIO, file_name: str, chunk_size: int = CHUNK_SIZE) -> None:
+        self.stream = stream
+        self.file_name = file_name
+        self.chunk_size = chunk_size
+        self.findings: list[Problem] = []
+
+    def __iter__(self) -> Iterator[Segment]:
+        return _segments(_text_chunks(self), self.file_name)
+
+
+def read_segments(stream: BinaryIO, file_name: str, chunk_size: int = CHUNK_SIZE) -> Tokens:
+    """Stream the segments of ``stream`` (opened in binary mode). Raises :class:`X12Rejected` lazily."""
+    return Tokens(stream, file_name, chunk_size)
+
+
+# --------------------------------------------------------------------------------------------------
+# bytes -> text
+# --------------------------------------------------------------------------------------------------
+def _text_chunks(tokens: Tokens) -> Iterator[str]:
+    read, size, name = tokens.stream.read, tokens.chunk_size, tokens.file_name
+    first = read(size)
+    encoding = "utf-8"
+    if first.startswith(_BOM8):
+        first = first[3:]
+    elif first[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    elif first[:6] == b"I\x00S\x00A\x00":
+        encoding = "utf-16-le"
+    elif first[:6] == b"\x00I\x00S\x00A":
+        encoding = "utf-16-be"
+    elif b"\x00" in first[:_HEADER_CHARS]:
+        raise reject("X12-BINARY", "not an X12 interchange: binary data (NUL bytes) that is not UTF-16 X12",
+                     name, ack_code="TA1-024")
+    if encoding != "utf-8":
+        tokens.findings.append(Problem("X12-ENCODING", "finding", f"file is encoded in {encoding}, "
+                                       "X12 expects single-byte text", name, ack_code="TA1-024"))
+    decoder = codecs.getincrementaldecoder(encoding)()
+    latin1 = False
+    chunk = first
+    while chunk:
+        if latin1:
+            yield chunk.decode("latin-1")
+        else:
+            try:
+                yield decoder.decode(chunk)
+            except UnicodeDecodeError:
+                if encoding != "utf-8":
+                    raise reject("X12-ENCODING", f"undecodable {encoding} text", name, ack_code="TA1-024") from None
+                latin1 = True
+                tokens.findings.append(Problem("X12-ENCODING", "finding", "bytes that are not UTF-8: "
+                                               "read as latin-1", name, ack_code="IK4-6"))
+                yield (decoder.getstate()[0] + chunk).decode("latin-1")
+        chunk = read(size)
+    if not latin1:
+        yield decoder.decode(b"", final=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# text -> segments
+# --------------------------------------------------------------------------------------------------
+def _segments(chunks: Iterator[str], name: str) -> Iterator[Segment]:
+    buf, eof = "", False
+    while len(buf) < _HEADER_CHARS and not eof:
+        nxt = next(chunks, None)
+        eof = nxt is None
+        buf += nxt or ""
+    buf = buf.lstrip(_WHITESPACE)
+    d = _header(buf, name)
+    new = tuple.__new__
+    index = 0
+    while True:
+        term, sep = d.segment, d.element
+        ws = "".join(c for c in _WHITESPACE if c not in (term, sep, d.component, d.repetition))
+        parts = buf.split(term)
+        buf = "" if eof else parts.pop()
+        resync = False
+        for i, part in enumerate(parts):
+            if part and (part[0] in ws or part[-1] in ws):
+                part = part.strip(ws)
+            if not part:
+                continue
+            els = part.split(sep)
+            sid = els[0]
+            if sid == "ISA":
+                nd = _isa_delimiters(part + term, name, index + 1, d)
+                if nd.segment != term or nd.element != sep:
+                    buf = term.join([part, *parts[i + 1:], buf])
+                    d, resync = nd, True
+                    break
+                d = nd
+            index += 1
+            yield new(Segment, (index, sid, els, d))
+        if resync:
+            continue
+        if eof:
+            return
+        nxt = next(chunks, None)
+        if nxt is None:
+            eof = True
+        else:
+            buf += nxt
+
+
+def _header(buf: str, name: str) -> Delimiters:
+    if buf.startswith("ISA"):
+        return _isa_delimiters(buf, name, 1, None)
+    if buf.startswith("ST") and len(buf) > 3 and not buf[2].isalnum() and buf[2] not in _WHITESPACE:
+        sep, i = buf[2], 3
+        while i < len(buf) and (buf[i].isalnum() or buf[i] == sep or buf[i] == " "):
+            i += 1
+        if i < len(buf):
+            return Delimiters(sep, ":", "^", buf[i])
+    found = buf[:4].encode("unicode_escape").decode("ascii")
+    raise reject("X12-NOT-X12", f"not an X12 interchange: expected ISA at byte 0, found '{found}'",
+                 name, 1, buf[:3].split("*")[0][:3], ack_code="TA1-024")
+
+
+def _isa_delimiters(text: str, name: str, index: int, prev: Delimiters | None) -> Delimiters:
+    """Delimiters from an ISA read by its element separator (16 separators, ISA16, terminator)."""
+    sep = text[3] if len(text) > 3 else ""
+    if not sep or sep.isalnum() or sep in _WHITESPACE:
+        raise _garbled(name, index, "no element separator after 'ISA'")
+    pos = 3
+    for _ in range(15):
+        pos = text.find(sep, pos + 1)
+        if pos < 0 or pos > 200:
+            raise _garbled(name, index, "fewer than 16 elements")
+    if pos + 2 >= len(text):
+        raise _garbled(name, index, "cut off after ISA16")
+    component, term = text[pos + 1], text[pos + 2]
+    if term == sep or term == component or (term.isalnum() and term not in _WHITESPACE):
+        raise _garbled(name, index, f"no segment terminator after ISA16 (found {term!r})")
+    if component.isalnum() or component in _WHITESPACE:
+        raise _garbled(name, index, f"invalid component separator {component!r} in ISA16")
+    fields = text[:pos].split(sep)
+    rep = fields[11] if len(fields) > 11 else ""
+    if len(rep) != 1 or rep.isalnum() or rep in (sep, component, term) or rep in _WHITESPACE:
+        rep = ""
+    if prev is not None and prev == Delimiters(sep, component, rep, term):
+        return prev
+    return Delimiters(sep, component, rep, term)
+
+
+def _garbled(name: str, index: int, why: str) -> X12Rejected:
+    return reject("X12-ISA-GARBLED", f"not an X12 interchange: garbled ISA ({why})", name, index, "ISA",
+                  ack_code="TA1-024")
