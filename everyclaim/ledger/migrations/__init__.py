@@ -1,0 +1,1 @@
+"""Alembic migrations for the ledger (run through :func:`everyclaim.ledger.db.upgrade`)."""
