@@ -1,0 +1,187 @@
+"""An implementation guide as a tree of loops and segments, compiled for the walker.
+
+The tree comes from ``guides/<kind>.json`` (generated from pyx12's maps by ``tools/build_guides.py``)
+and ``guides/posted_elements.yaml`` (the elements the ledger posts). Compilation precomputes, per loop,
+a transition table ``seg_id -> candidates``: every segment or child loop that segment id may start
+within that loop, in guide order, each with the qualifier that identifies it (``NM101`` in {85} for
+2010AA, ``HL03`` = 22 for 2000B, ``CAS`` has none ...). Loaded guides are cached per process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+KINDS = ("835", "837P", "837I", "277CA", "999")
+
+
+@dataclass(slots=True, eq=False)
+class ElementSpec:
+    """One element (or component) of a segment: usage R/S/N, X12 data type, lengths, code list."""
+
+    pos: int
+    usage: str
+    type: str
+    min: int
+    max: int
+    codes: frozenset[str] | None
+    components: tuple[ElementSpec | None, ...] | None = None
+    posted: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class SegNode:
+    id: str
+    name: str
+    usage: str
+    max_use: int  # 0 = unbounded
+    pos: int
+    loop: LoopNode
+    elements: tuple[ElementSpec | None, ...]
+    qual: tuple[int, int, frozenset[str]] | None = None  # (element, component or 0, codes)
+    posted: frozenset[int] = frozenset()
+
+
+@dataclass(slots=True, eq=False)
+class LoopNode:
+    id: str
+    name: str
+    usage: str
+    repeat: int  # 0 = unbounded
+    pos: int
+    wrapper: bool
+    parent: LoopNode | None
+    children: list[SegNode | LoopNode] = field(default_factory=list)
+    table: dict[str, tuple[Candidate, ...]] = field(default_factory=dict)
+    needed: bool = False  # the loop (or a descendant) holds a posted element
+    required: tuple[SegNode | LoopNode, ...] = ()
+
+
+@dataclass(slots=True, eq=False)
+class Candidate:
+    """``seg`` may start here at guide position ``pos``, after entering the loops ``enter``."""
+
+    pos: int
+    seg: SegNode
+    enter: tuple[LoopNode, ...]
+    qual: tuple[int, int, frozenset[str]] | None
+
+
+@dataclass(slots=True, eq=False)
+class Guide:
+    kind: str
+    name: str
+    root: LoopNode  # ST_LOOP
+    seg_ids: frozenset[str]
+
+
+@lru_cache(maxsize=None)
+def load_guide(kind: str) -> Guide:
+    """The compiled guide ``kind`` (one of :data:`KINDS`)."""
+    if kind not in KINDS:
+        raise KeyError(f"no implementation guide {kind!r}; known: {', '.join(KINDS)}")
+    base = resources.files("everyclaim.x12") / "guides"
+    data = json.loads((base / f"{kind}.json").read_text(encoding="utf-8"))
+    posted = _posted(yaml.safe_load((base / "posted_elements.yaml").read_text(encoding="utf-8")), kind)
+    seg_ids: set[str] = set()
+    root = _loop(data["root"], None, posted, seg_ids)
+    _compile(root)
+    return Guide(kind, data["name"], root, frozenset(seg_ids))
+
+
+def _posted(doc: dict[str, Any], kind: str) -> dict[tuple[str, str], frozenset[int]]:
+    out: dict[tuple[str, str], frozenset[int]] = {}
+    for g, loop, seg, elements in doc["posted"]:
+        if str(g) == kind:
+            out[(loop, seg)] = out.get((loop, seg), frozenset()) | frozenset(elements)
+    return out
+
+
+def _element(d: dict[str, Any] | None, pos: int, posted: bool) -> ElementSpec | None:
+    if d is None:
+        return None
+    comps = None
+    if d.get("components") is not None:
+        comps = tuple(_element(c, i + 1, posted) for i, c in enumerate(d["components"]))
+    codes = frozenset(d["codes"]) if d.get("codes") else None
+    return ElementSpec(pos, d["usage"], d["type"], d["min"], d["max"], codes, comps, posted)
+
+
+def _loop(d: dict[str, Any], parent: LoopNode | None, posted: dict[tuple[str, str], frozenset[int]],
+          seg_ids: set[str]) -> LoopNode:
+    node = LoopNode(d["id"], d["name"] or "", d["usage"], d["repeat"], d["pos"], d["wrapper"], parent)
+    for c in d["children"]:
+        if c["t"] == "loop":
+            child = _loop(c, node, posted, seg_ids)
+            node.needed |= child.needed
+            node.children.append(child)
+            continue
+        p = posted.get((node.id, c["id"]), frozenset()) | posted.get(("*", c["id"]), frozenset())
+        els = tuple(_element(e, i + 1, (i + 1) in p) for i, e in enumerate(c["elements"]))
+        seg = SegNode(c["id"], c["name"] or "", c["usage"], c["max_use"], c["pos"], node, els, _qualifier(c["id"], els), p)
+        node.needed |= bool(p)
+        node.children.append(seg)
+        seg_ids.add(c["id"])
+    return node
+
+
+def _qualifier(seg_id: str, els: tuple[ElementSpec | None, ...]) -> tuple[int, int, frozenset[str]] | None:
+    """pyx12's rule: a required first ID element with codes, the first component of a composite, HL03."""
+    if seg_id == "HL":
+        e = els[2] if len(els) > 2 else None
+        return (3, 0, e.codes) if e is not None and e.codes else None
+    first = els[0] if els else None
+    if first is None:
+        return None
+    if first.components is not None:
+        c = first.components[0]
+        return (1, 1, c.codes) if c is not None and c.type == "ID" and c.codes else None
+    if first.type == "ID" and first.usage == "R" and first.codes:
+        return (1, 0, first.codes)
+    return None
+
+
+def _entries(loop: LoopNode) -> list[Candidate]:
+    """The candidates that enter ``loop`` from its parent."""
+    if not loop.wrapper:
+        trigger = loop.children[0]
+        assert isinstance(trigger, SegNode), loop.id
+        return [Candidate(loop.pos, trigger, (loop,), trigger.qual)]
+    out = []
+    for c in _own_candidates(loop):
+        out.append(Candidate(loop.pos, c.seg, (loop, *c.enter), c.qual))
+    return out
+
+
+def _own_candidates(loop: LoopNode) -> list[Candidate]:
+    out: list[Candidate] = []
+    children = loop.children if loop.wrapper or loop.parent is None else loop.children[1:]
+    for c in children:
+        if isinstance(c, SegNode):
+            out.append(Candidate(c.pos, c, (), c.qual))
+        else:
+            out.extend(_entries(c))
+    return out
+
+
+def _compile(loop: LoopNode) -> None:
+    table: dict[str, list[Candidate]] = {}
+    for cand in _own_candidates(loop):
+        table.setdefault(cand.seg.id, []).append(cand)
+    loop.table = {k: tuple(v) for k, v in table.items()}
+    loop.required = tuple(c for c in loop.children if c.usage == "R")
+    for c in loop.children:
+        if isinstance(c, LoopNode):
+            _compile(c)
+
+
+def iter_loops(loop: LoopNode):  # noqa: ANN201 - a small generator helper for tests and tools
+    yield loop
+    for c in loop.children:
+        if isinstance(c, LoopNode):
+            yield from iter_loops(c)
