@@ -49,7 +49,12 @@ DENIAL_CATEGORIES: tuple[str, ...] = (
     "other",
 )
 #: Categories for adjustments that are *not* denials.
-ADJUSTMENT_CATEGORIES: tuple[str, ...] = ("contractual", "patient_responsibility", "payment_adjustment", "pending")
+ADJUSTMENT_CATEGORIES: tuple[str, ...] = (
+    "contractual",
+    "patient_responsibility",
+    "payment_adjustment",
+    "pending",
+)
 
 KINDS: tuple[str, ...] = (
     "carc",
@@ -267,10 +272,14 @@ def _code_from_row(kind: str, row: Mapping[str, str]) -> Code:
 def _expand_mapping(doc: Mapping) -> tuple[MappingRow, ...]:
     rows: list[MappingRow] = []
     for entry in doc.get("carc", []):
-        rows += [MappingRow("", normalise("carc", c), "", entry["category"], entry["why"]) for c in entry["carcs"]]
+        rows += [
+            MappingRow("", normalise("carc", c), "", entry["category"], entry["why"]) for c in entry["carcs"]
+        ]
     for entry in doc.get("group_overrides", []):
         g = entry["group"].upper()
-        rows += [MappingRow(g, normalise("carc", c), "", entry["category"], entry["why"]) for c in entry["carcs"]]
+        rows += [
+            MappingRow(g, normalise("carc", c), "", entry["category"], entry["why"]) for c in entry["carcs"]
+        ]
     for entry in doc.get("rarc_rules", []):
         g = entry.get("group", "").upper()
         for c in entry["carcs"]:
