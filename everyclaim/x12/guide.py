@@ -70,6 +70,7 @@ class Candidate:
     seg: SegNode
     enter: tuple[LoopNode, ...]
     qual: tuple[int, int, frozenset[str]] | None
+    implicit: LoopNode | None = None  # entering skips this loop's (missing, non-posted) trigger
 
 
 @dataclass(slots=True, eq=False)
@@ -78,6 +79,7 @@ class Guide:
     name: str
     root: LoopNode  # ST_LOOP
     seg_ids: frozenset[str]
+    posted_ids: frozenset[str]  # segment ids that hold a posted element somewhere in the guide
 
 
 @lru_cache(maxsize=None)
@@ -91,25 +93,41 @@ def load_guide(kind: str) -> Guide:
     seg_ids: set[str] = set()
     root = _loop(data["root"], None, posted, seg_ids)
     _compile(root)
-    return Guide(kind, data["name"], root, frozenset(seg_ids))
+    posted_ids = frozenset(seg for (_, seg) in posted)
+    return Guide(kind, data["name"], root, frozenset(seg_ids), posted_ids)
 
 
-def _posted(doc: dict[str, Any], kind: str) -> dict[tuple[str, str], frozenset[int]]:
-    out: dict[tuple[str, str], frozenset[int]] = {}
+def _posted(doc: dict[str, Any], kind: str) -> dict[tuple[str, str], frozenset[int | str]]:
+    """``(loop, segment) -> {element, "element-component", ...}``; a component also marks its element."""
+    out: dict[tuple[str, str], frozenset[int | str]] = {}
     for g, loop, seg, elements in doc["posted"]:
         if str(g) == kind:
-            out[(loop, seg)] = out.get((loop, seg), frozenset()) | frozenset(elements)
+            keys: set[int | str] = set()
+            for e in elements:
+                keys.add(int(str(e).split("-")[0]))
+                if isinstance(e, str):
+                    keys.add(e)
+            out[(loop, seg)] = out.get((loop, seg), frozenset()) | frozenset(keys)
     return out
 
 
-def _element(d: dict[str, Any] | None, pos: int, posted: bool) -> ElementSpec | None:
+def _element(d: dict[str, Any] | None, pos: int, posted: frozenset[int | str]) -> ElementSpec | None:
     if d is None:
         return None
     comps = None
+    whole = pos in posted and not any(isinstance(k, str) and k.startswith(f"{pos}-") for k in posted)
     if d.get("components") is not None:
-        comps = tuple(_element(c, i + 1, posted) for i, c in enumerate(d["components"]))
+        comps = tuple(_component(c, pos, i + 1, whole or f"{pos}-{i + 1}" in posted)
+                      for i, c in enumerate(d["components"]))
     codes = frozenset(d["codes"]) if d.get("codes") else None
-    return ElementSpec(pos, d["usage"], d["type"], d["min"], d["max"], codes, comps, posted)
+    return ElementSpec(pos, d["usage"], d["type"], d["min"], d["max"], codes, comps, pos in posted)
+
+
+def _component(d: dict[str, Any] | None, pos: int, j: int, posted: bool) -> ElementSpec | None:
+    if d is None:
+        return None
+    codes = frozenset(d["codes"]) if d.get("codes") else None
+    return ElementSpec(j, d["usage"], d["type"], d["min"], d["max"], codes, None, posted)
 
 
 def _loop(d: dict[str, Any], parent: LoopNode | None, posted: dict[tuple[str, str], frozenset[int]],
@@ -122,8 +140,10 @@ def _loop(d: dict[str, Any], parent: LoopNode | None, posted: dict[tuple[str, st
             node.children.append(child)
             continue
         p = posted.get((node.id, c["id"]), frozenset()) | posted.get(("*", c["id"]), frozenset())
-        els = tuple(_element(e, i + 1, (i + 1) in p) for i, e in enumerate(c["elements"]))
-        seg = SegNode(c["id"], c["name"] or "", c["usage"], c["max_use"], c["pos"], node, els, _qualifier(c["id"], els), p)
+        els = tuple(_element(e, i + 1, p) for i, e in enumerate(c["elements"]))
+        posted_ints = frozenset(k for k in p if isinstance(k, int))
+        seg = SegNode(c["id"], c["name"] or "", c["usage"], c["max_use"], c["pos"], node, els,
+                      _qualifier(c["id"], els), posted_ints)
         node.needed |= bool(p)
         node.children.append(seg)
         seg_ids.add(c["id"])
@@ -151,10 +171,17 @@ def _entries(loop: LoopNode) -> list[Candidate]:
     if not loop.wrapper:
         trigger = loop.children[0]
         assert isinstance(trigger, SegNode), loop.id
-        return [Candidate(loop.pos, trigger, (loop,), trigger.qual)]
+        out = [Candidate(loop.pos, trigger, (loop,), trigger.qual)]
+        if not trigger.posted and trigger.id != "HL":
+            for child in loop.children[1:]:
+                if isinstance(child, LoopNode) and not child.wrapper:
+                    t = child.children[0]
+                    assert isinstance(t, SegNode)
+                    out.append(Candidate(loop.pos, t, (loop, child), t.qual, loop))
+        return out
     out = []
     for c in _own_candidates(loop):
-        out.append(Candidate(loop.pos, c.seg, (loop, *c.enter), c.qual))
+        out.append(Candidate(loop.pos, c.seg, (loop, *c.enter), c.qual, c.implicit))
     return out
 
 
@@ -171,7 +198,8 @@ def _own_candidates(loop: LoopNode) -> list[Candidate]:
 
 def _compile(loop: LoopNode) -> None:
     table: dict[str, list[Candidate]] = {}
-    for cand in _own_candidates(loop):
+    cands = _own_candidates(loop)
+    for cand in [c for c in cands if c.implicit is None] + [c for c in cands if c.implicit is not None]:
         table.setdefault(cand.seg.id, []).append(cand)
     loop.table = {k: tuple(v) for k, v in table.items()}
     loop.required = tuple(c for c in loop.children if c.usage == "R")

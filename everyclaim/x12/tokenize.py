@@ -140,7 +140,7 @@ def _segments(chunks: Iterator[str], name: str) -> Iterator[Segment]:
     index = 0
     while True:
         term, sep = d.segment, d.element
-        ws = "".join(c for c in _WHITESPACE if c not in (term, sep, d.component, d.repetition))
+        ws = "".join(c for c in _WHITESPACE + "\x00\x1a\xa0" if c not in (term, sep, d.component, d.repetition))
         parts = buf.split(term)
         buf = "" if eof else parts.pop()
         resync = False

@@ -18,17 +18,22 @@ other ISA field widths (a trimmed "short" ISA), ISA date/time   finding     TA1-
 ST without SE, GS without GE, ISA without IEA (cut off)         error       IK5-2 / AK9-3 / TA1-023
 no ISA/GS envelope (file starts with ST)                        finding     TA1-024
 unknown segment id                                              error       1
-segment out of order / unexpected where a guide loop is open    error       7 / 2
+segment out of order (7): error if posted, or if required in a name loop (NM1/N1 trigger: its
+  address must follow its name), else a finding; unexpected (2): error if the segment id is posted
+  in the guide, else a finding (the segment is kept in the open loop)
+a loop's non-posted trigger missing (835 LX): the loop is entered implicitly    finding   3
 required segment or loop missing, loop over its repeat count    error if the segment/loop holds a
-  segment over its max use                                      posted element, else finding   3 / 4 / 5
-element: missing, wrong type, length, code, invalid date        error if posted, else finding  IK4-1..8
+                                                                posted element, else finding   3 / 4
+segment over its max use                                        finding     5
+element missing, wrong type (money), invalid date/time          error if posted, else finding  IK4-1/6/8
+element length, code outside the guide's list                   finding (still readable)       IK4-4/5/7
 element grossly malformed (over its max length *and* holding    error if its segment holds a
   a run of a foreign delimiter, e.g. ``,,,,,,``: the elements   posted element (it was shifted),
   after it are shifted)                                         else finding                IK4-5
-a qualifier (NM101, N101, REF01 ...) not in the guide's list    error if posted (NM101, N101), else
-  so the segment matches no guide entry                         a finding and the segment is kept
-HL02 naming no earlier HL                                       error       8
-HL04 says "no children" but a child follows                     finding     8
+a qualifier not in the guide's list so the segment matches no   error for entity identifiers (NM101,
+  guide entry                                                   N101), else a finding (segment kept)
+HL02 naming no earlier HL, HL04 = 0 with a child, HL01 reused   finding     8
+  (loops are placed by the guide's structure, not by HL02)
 SE01 / GE01 / IEA01 counts, SE02/GE02/IEA02 control numbers     finding     IK5-4 / IK5-3 / AK9-5 /
   duplicate ISA13 within the file                                           AK9-4 / TA1-018 / TA1-001 /
                                                                             TA1-025
@@ -58,6 +63,7 @@ from everyclaim.x12.guide import Candidate, ElementSpec, Guide, LoopNode, SegNod
 from everyclaim.x12.segments import Segment, Walked
 
 _ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA", "TA1"))
+_CONTEXT_IDS = frozenset(("NM1", "N1", "DTP", "DTM", "REF", "AMT"))  # stray ones are findings, not errors
 _ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 _ISA_ACK = {1: "010", 2: "011", 3: "012", 4: "013", 5: "005", 6: "006", 7: "007", 8: "008", 9: "014",
             10: "015", 11: "026", 12: "017", 13: "018", 14: "019", 15: "020", 16: "026"}
@@ -217,10 +223,9 @@ class _Walker:
         if not _is_date(e[9], 6):
             self.problem(False, "X12-ISA-DATE", f"invalid interchange date {e[9]!r}", seg, 9, "TA1-014")
         self.isa12 = e[12].strip()
-        if not self.isa12.startswith("005") and not self.isa12.startswith("004"):
-            self.problem(True, "X12-VERSION", f"unsupported interchange version {self.isa12!r}", seg, 12, "TA1-017")
-        if self.isa12.startswith("004"):
-            self.problem(False, "X12-ISA-VERSION", "ISA12 is 00401 (4010 envelope)", seg, 12, "TA1-017")
+        if self.isa12 != "00501":
+            self.problem(False, "X12-ISA-VERSION", f"ISA12 is {self.isa12!r}, not 00501 (GS08/ST03 decide)",
+                         seg, 12, "TA1-017")
         if not e[13].isdigit():
             self.problem(False, "X12-ISA13", f"invalid interchange control number {e[13]!r}", seg, 13, "TA1-018")
         if e[13] in self.isa13s:
@@ -334,7 +339,10 @@ class _Walker:
                         e = seg.elements
                         v = e[q[0]] if q[0] < len(e) else ""
                         if q[1]:
-                            v = v.split(seg.delimiters.component)[0]
+                            comp = seg.delimiters.component
+                            if comp not in v:
+                                comp = _foreign_separator(v, seg.delimiters) or comp
+                            v = v.split(comp)[0]
                         if v not in q[2]:
                             if near is None:
                                 near = (level, c)
@@ -345,7 +353,7 @@ class _Walker:
             level, c = near
             q = c.qual
             assert q is not None
-            self.problem(q[0] in c.seg.posted, "X12-QUALIFIER", f"{sid}{q[0]:02d} value "
+            self.problem(sid in ("NM1", "N1"), "X12-QUALIFIER", f"{sid}{q[0]:02d} value "
                          f"{seg.get(q[0]).split(seg.delimiters.component)[0]!r} is not one of the guide's codes "
                          f"for {sid} here", seg, q[0], "IK4-7")
             return self.enter(seg, level, c)
@@ -357,11 +365,18 @@ class _Walker:
         if sid not in self.guide.seg_ids:
             self.problem(True, "X12-SEGMENT-UNKNOWN", f"unrecognized segment id {sid!r}", seg, 0, "1")
         for frame in reversed(self.stack):
-            if sid in frame[0].table:
-                self.problem(True, "X12-SEGMENT-ORDER", f"{sid} is out of order in loop {frame[0].id}", seg, 0, "7")
-        self.problem(True, "X12-SEGMENT-UNEXPECTED", f"{sid} is not expected in loop {self.stack[-1][0].id}",
-                     seg, 0, "2")
-        return ""
+            for c in frame[0].table.get(sid, ()):
+                if not c.enter:
+                    node = c.seg
+                    trigger = frame[0].children[0]
+                    name_loop = isinstance(trigger, SegNode) and trigger.id in ("NM1", "N1")
+                    self.problem(node.usage == "R" and name_loop, "X12-SEGMENT-ORDER",
+                                 f"{sid} is out of order in loop {frame[0].id}", seg, 0, "7")
+                    self.check_elements(seg, node)
+                    return frame[0].id
+        self.problem(sid in self.guide.posted_ids and sid not in _CONTEXT_IDS, "X12-SEGMENT-UNEXPECTED",
+                     f"{sid} is not expected in loop {self.stack[-1][0].id}", seg, 0, "2")
+        return self.stack[-1][0].id
 
     def enter(self, seg: Segment, level: int, c: Candidate) -> str:
         stack = self.stack
@@ -369,6 +384,10 @@ class _Walker:
             self.close_frame(stack.pop(), seg)
         frame = stack[level]
         frame[1] = c.pos
+        if c.implicit is not None:
+            trig = c.implicit.children[0]
+            self.problem(False, "X12-REQUIRED-MISSING", f"{trig.id} missing: {seg.id} placed in an implied loop "
+                         f"{c.implicit.id}", seg, 0, "3")
         for loop in c.enter:
             counts = frame[2]
             n = counts.get(loop, 0) + 1
@@ -384,7 +403,7 @@ class _Walker:
         n = counts.get(node, 0) + 1
         counts[node] = n
         if node.max_use and n > node.max_use:
-            self.problem(bool(node.posted), "X12-SEGMENT-REPEAT", f"{node.id} used {n} times in loop "
+            self.problem(False, "X12-SEGMENT-REPEAT", f"{node.id} used {n} times in loop "
                          f"{frame[0].id}, at most {node.max_use} allowed", seg, 0, "5")
         if node.id == "HL":
             self.check_hl(seg)
@@ -394,7 +413,7 @@ class _Walker:
     def close_frame(self, frame: list, seg: Segment) -> None:
         loop, _, counts = frame
         for child in loop.required:
-            if child not in counts:
+            if child not in counts and not (child is loop.children[0] and child.usage == "R"):
                 severe = child.needed if isinstance(child, LoopNode) else bool(child.posted)
                 what = "loop" if isinstance(child, LoopNode) else "segment"
                 self.problem(severe, "X12-REQUIRED-MISSING", f"required {what} {child.id} missing in loop {loop.id}",
@@ -404,7 +423,7 @@ class _Walker:
         hl01, parent, hl04 = seg.get(1), seg.get(2), seg.get(4)
         if parent:
             if parent not in self.hl:
-                self.problem(True, "X12-HL-PARENT", f"HL02 {parent!r} names no earlier HL", seg, 2, "8")
+                self.problem(False, "X12-HL-PARENT", f"HL02 {parent!r} names no earlier HL", seg, 2, "8")
             elif self.hl[parent] == "0":
                 self.problem(False, "X12-HL-CHILD", f"HL {parent} says it has no children (HL04 = 0) but HL "
                              f"{hl01} is its child", seg, 2, "8")
@@ -439,31 +458,39 @@ class _Walker:
         if node.id == "DTP" and n > 3:
             fmt, v = e[2], e[3]
             if (fmt == "D8" and not _is_date(v, 8)) or (fmt == "RD8" and not _is_range(v)):
-                self.problem(3 in node.posted, "X12-DATE", f"invalid date {v!r} for format {fmt}", seg, 3, "IK4-8")
+                single_day = fmt == "RD8" and _is_date(v, 8)
+                self.problem(3 in node.posted and not single_day, "X12-DATE", f"invalid date {v!r} for format {fmt}", seg, 3, "IK4-8")
 
     def check_composite(self, seg: Segment, node: SegNode, spec: ElementSpec, v: str) -> None:
-        comps = v.split(seg.delimiters.component)
+        comp = seg.delimiters.component
         assert spec.components is not None
+        if comp not in v and len(spec.components) > 1:
+            other = _foreign_separator(v, seg.delimiters)
+            if other:
+                self.problem(False, "X12-COMPONENT-SEPARATOR", f"{node.id}{spec.pos:02d} {v!r} separates its "
+                             f"components with {other!r}, not the declared {comp!r}", seg, spec.pos, "IK4-6")
+                comp = other
+        comps = v.split(comp)
         for j, cs in enumerate(spec.components):
             if cs is None:
                 continue
             cv = comps[j] if j < len(comps) else ""
             if not cv:
                 if cs.usage == "R":
-                    self.problem(spec.posted, "X12-ELEMENT-MISSING", f"required component {node.id}{spec.pos:02d}-"
+                    self.problem(cs.posted, "X12-ELEMENT-MISSING", f"required component {node.id}{spec.pos:02d}-"
                                  f"{j + 1} is missing", seg, spec.pos, "IK4-1")
                 continue
             why = _bad_value(cs, cv)
             if why:
-                self.bad(seg, node, spec, spec.pos, cv, why)
+                self.bad(seg, node, cs, spec.pos, cv, why)
 
     def bad(self, seg: Segment, node: SegNode, spec: ElementSpec, i: int, v: str, why: str) -> None:
         ack = {"code": "IK4-7", "date": "IK4-8", "time": "IK4-9", "long": "IK4-5", "short": "IK4-4"}.get(why, "IK4-6")
-        severe = spec.posted
+        severe = spec.posted and why in ("type", "date", "time")
         msg = f"{node.id}{i:02d} {v!r}: " + {"code": "not a valid code", "date": "invalid date", "time": "invalid time",
                                             "long": f"longer than {spec.max}", "short": f"shorter than {spec.min}",
                                             "type": f"not of type {spec.type}"}[why]
-        if why == "long" and _delimiter_run(v) and node.posted:
+        if why == "long" and _delimiter_run(v) and bool(node.posted):
             severe = True
             msg += " and holds a run of delimiters: the segment's elements are shifted"
         self.problem(severe, "X12-ELEMENT-INVALID", msg, seg, i, ack)
@@ -506,6 +533,14 @@ def _is_date(v: str, width: int) -> bool:
 def _is_range(v: str) -> bool:
     a, _, b = v.partition("-")
     return _is_date(a, 8) and _is_date(b, 8) and a <= b
+
+
+def _foreign_separator(v: str, d: object) -> str:
+    """The punctuation character a composite uses instead of the declared component separator, if any."""
+    for ch in ">:^|\\<!":
+        if ch in v and ch != getattr(d, "element", "") and ch != getattr(d, "repetition", ""):
+            return ch
+    return ""
 
 
 def _delimiter_run(v: str) -> bool:
