@@ -33,6 +33,11 @@ def _normalise(url: str) -> str:
     return url
 
 
+def redact(url: str) -> str:
+    """The URL with its password masked, for printing."""
+    return sa.make_url(_normalise(url)).render_as_string(hide_password=True)
+
+
 def make_engine(url: str, **kw: object) -> sa.Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys, busy timeout and proper transactions."""
     url = _normalise(url)

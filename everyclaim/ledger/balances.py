@@ -1,0 +1,170 @@
+"""Money and the accounting model: what a claim's balance is.
+
+Money
+-----
+Amounts are stored as integer cents (``*_cents`` columns). :func:`to_cents` refuses sub-cent amounts
+and floats; :func:`from_cents` gives a :class:`~decimal.Decimal` with two places.
+
+The accounting model (one claim = one account)
+----------------------------------------------
+A claim is opened by its charge and closed by what the payer and patient settle::
+
+    charge            = claims.charge_cents                     (latest submission's CLM02)
+    insurance_paid    = SUM(claim_payments.paid_cents)          (CLP04; reversals CLP02=22 are negative)
+    adjustments       = SUM(adjustments.amount_cents) for group_code != 'PR'
+                        (CO contractual, OA, PI, CR; claim- and line-level CAS; reversals negative)
+    patient_resp      = SUM(adjustments.amount_cents) for group_code  = 'PR'
+                        (deductible, coinsurance, copay: moved to the patient, NOT written off)
+    patient_paid      = 0 (no patient payment source is posted yet; the column is reserved)
+    balance           = charge - insurance_paid - patient_paid - adjustments
+
+so the invariant ``charge = insurance_paid + patient_paid + adjustments + balance`` holds for every
+claim by construction, and the posting checks that each 835 claim balances by itself
+(``CLP03 - CLP04 = SUM(CAS)``; otherwise a ``835-CLAIM-UNBALANCED`` finding). After a clean payment the
+balance equals the patient responsibility: the insurance part is settled and the rest is owed by the
+patient. A negative balance is a credit balance (overpayment, duplicate payment, posting error).
+
+``responsibility`` says who owes the balance now:
+
+* ``none``    balance = 0 (closed);
+* ``credit``  balance < 0 (refund due);
+* ``payer``   no remittance yet, or the balance exceeds the patient responsibility;
+* ``patient`` 0 < balance <= patient responsibility.
+
+A denial (CLP02 = 4 with CO-50, CO-197 ...) is posted as the payer sent it, so it adjusts the balance to
+zero like any CO adjustment; follow-up finds denials through ``claim_payments.status`` and the
+``adjustments`` CARCs, not through the balance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from everyclaim.ledger.schema import adjustments, claim_payments, claims
+
+CENT = Decimal("0.01")
+
+
+def to_cents(amount: Decimal | int | str | None) -> int | None:
+    """Exact cents of a Decimal amount; ``None`` stays ``None``. Floats and sub-cent amounts raise."""
+    if amount is None:
+        return None
+    if isinstance(amount, float):
+        raise TypeError("money must be Decimal, not float")
+    d = Decimal(amount)
+    cents = d * 100
+    if cents != cents.to_integral_value():
+        raise ValueError(f"amount {amount} has fractions of a cent")
+    return int(cents)
+
+
+def from_cents(cents: int | Decimal | None) -> Decimal | None:
+    """Decimal dollars (two places) of a cents value; ``None`` stays ``None``."""
+    if cents is None:
+        return None
+    return (Decimal(int(cents)) / 100).quantize(CENT)
+
+
+class MoneyType(sa.types.TypeDecorator[Decimal]):
+    """Reads a cents expression (a column or a SUM) back as Decimal dollars."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        return to_cents(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return from_cents(value)
+
+
+def money(expr: Any, name: str) -> sa.Label[Decimal]:
+    """``expr`` (cents) labelled ``name`` and read back as Decimal."""
+    return sa.type_coerce(expr, MoneyType()).label(name)
+
+
+def _per_claim(where: Any) -> sa.Subquery:
+    """Per-claim totals in cents, through correlated sums (cheap for one claim, indexed for all)."""
+    cp, a = claim_payments, adjustments
+    mine = cp.c.claim_id == claims.c.id
+    paid = sa.select(sa.func.coalesce(sa.func.sum(cp.c.paid_cents), 0)).where(mine).scalar_subquery()
+    n = sa.select(sa.func.count()).select_from(cp).where(mine).scalar_subquery()
+
+    def adj_sum(pr: bool) -> sa.ScalarSelect[Any]:
+        cond = a.c.group_code == "PR" if pr else a.c.group_code != "PR"
+        stmt = sa.select(sa.func.coalesce(sa.func.sum(a.c.amount_cents), 0))
+        return stmt.select_from(a.join(cp, a.c.claim_payment_id == cp.c.id)).where(mine, cond).scalar_subquery()
+
+    stmt = sa.select(
+        claims.c.id.label("claim_id"),
+        claims.c.pcn,
+        claims.c.payer_id,
+        claims.c.charge_cents.label("charge"),
+        paid.label("paid"),
+        n.label("n"),
+        adj_sum(False).label("adj"),
+        adj_sum(True).label("pr"),
+    )
+    return (stmt if where is None else stmt.where(where)).subquery("t")
+
+
+def claim_balances(where: Any = None) -> sa.Select[Any]:
+    """One row per claim: claim_id, pcn, payer_id, charge, insurance_paid, patient_paid, adjustments,
+    patient_responsibility, balance (all Decimal), payments (count) and responsibility.
+
+    ``where`` is an optional filter on ``claims`` (e.g. ``claims.c.pcn == "A1"``); the result can be
+    filtered further on its own columns like any subquery.
+    """
+    t = _per_claim(where)
+    balance = t.c.charge - t.c.paid - t.c.adj
+    responsibility = sa.case(
+        (balance == 0, "none"),
+        (balance < 0, "credit"),
+        (t.c.n == 0, "payer"),
+        (balance <= t.c.pr, "patient"),
+        else_="payer",
+    )
+    return sa.select(
+        t.c.claim_id,
+        t.c.pcn,
+        t.c.payer_id,
+        money(t.c.charge, "charge"),
+        money(t.c.paid, "insurance_paid"),
+        money(sa.literal(0), "patient_paid"),
+        money(t.c.adj, "adjustments"),
+        money(t.c.pr, "patient_responsibility"),
+        money(balance, "balance"),
+        t.c.n.label("payments"),
+        responsibility.label("responsibility"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    claim_id: int
+    pcn: str
+    payer_id: str
+    charge: Decimal
+    insurance_paid: Decimal
+    patient_paid: Decimal
+    adjustments: Decimal
+    patient_responsibility: Decimal
+    balance: Decimal
+    payments: int
+    responsibility: str
+
+
+def balance_of(conn: sa.Connection, claim_id: int) -> Balance | None:
+    """The balance of one claim (``None`` when there is no such claim)."""
+    row = conn.execute(claim_balances(claims.c.id == claim_id)).one_or_none()
+    return Balance(**row._mapping) if row else None
+
+
+def balances(conn: sa.Connection, where: Any = None) -> list[Balance]:
+    """Balances of all claims (or those matching ``where``, an expression on ``claims``)."""
+    stmt = claim_balances(where)
+    return [Balance(**r._mapping) for r in conn.execute(stmt.order_by(stmt.selected_columns.claim_id))]

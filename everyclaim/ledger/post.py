@@ -1,0 +1,541 @@
+"""Posting: one file's records into the ledger, set-based, inside the caller's transaction.
+
+The pipeline of :func:`post_file` (each file is its own transaction, owned by the caller)::
+
+    file row -> stream records in batches (multi-row inserts, RETURNING ids in order)
+             -> match in SQL (match.py) -> store findings -> counts on the file row
+
+* A file whose problems include an ``error`` (structural corruption) is *rejected whole*: only the
+  file row (status ``rejected``) and its findings are stored; nothing from it is posted. Errors that
+  the reader reports while it streams roll the posted part back through a SAVEPOINT.
+* A file already accepted (same sha256) changes nothing: ``PostResult.duplicate``.
+* An 835 transaction already posted from any file (same ``txn_hash``: payer id, TRN02, BPR02, BPR16
+  and the claim list) is skipped and counted in ``skipped_transactions``.
+* Business mismatches (unbalanced CLP / SVC, BPR vs CLP04 less PLB, ATB row arithmetic) are
+  findings with the segment index (CSV line) and a stable id; they never reject the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from everyclaim.ledger import match
+from everyclaim.ledger import schema as t
+from everyclaim.ledger.balances import to_cents
+from everyclaim.ledger.records import (
+    Adjustment,
+    AtbRow,
+    Claim,
+    ClaimAck,
+    ClaimPayment,
+    Party,
+    PayerProfile,
+    Problem,
+    ProviderAdjustment,
+    Remittance,
+    Source,
+    TransactionAck,
+)
+
+BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class FileMeta:
+    """What the ingest knows about a file before reading it."""
+
+    sha256: str
+    name: str = ""
+    kind: str = ""  # 837P, 837I, 835, 277CA, 999, atb, payers ...
+    size: int = 0
+
+
+@dataclass(slots=True)
+class PostResult:
+    """What one :func:`post_file` did. ``duplicate`` = the file was already ingested (nothing done)."""
+
+    file_id: int | None = None
+    status: str = "accepted"  # accepted | rejected | duplicate
+    duplicate: bool = False
+    transactions: int = 0  # 835 transactions posted
+    skipped_transactions: int = 0  # 835 transactions already in the ledger
+    claims: int = 0  # 837 claims (submissions) posted
+    payments: int = 0  # 835 claim payments
+    lines: int = 0  # 837 + 835 service lines
+    adjustments: int = 0
+    provider_adjustments: int = 0
+    claim_acks: int = 0
+    transaction_acks: int = 0
+    atb_rows: int = 0
+    payer_profiles: int = 0
+    findings: int = 0
+    unmatched: int = 0  # this file's claim payments not matched to a billed claim
+    problems: list[Problem] = field(default_factory=list)  # business findings found while posting
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in asdict(self).items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def already_ingested(conn: sa.Connection, sha256: str) -> bool:
+    """True when a file with this sha256 was accepted before (a rejected file may be retried)."""
+    stmt = sa.select(t.files.c.id).where(t.files.c.sha256 == sha256, t.files.c.status == "accepted")
+    return conn.execute(stmt).first() is not None
+
+
+def post_file(
+    conn: sa.Connection, meta: FileMeta, records: Iterable[object], findings: list[Problem]
+) -> PostResult:
+    """Post one file's ``records`` (in file order) with the reader's ``findings``; see the module doc.
+
+    ``findings`` may grow while ``records`` is consumed (a streaming reader); it is read again after.
+    The caller owns the transaction (``with engine.begin() as conn``); this never commits.
+    """
+    if already_ingested(conn, meta.sha256):
+        return PostResult(status="duplicate", duplicate=True)
+    conn.execute(sa.delete(t.files).where(t.files.c.sha256 == meta.sha256))  # an earlier rejection
+    file_id = _insert_file(conn, meta)
+    result = PostResult(file_id=file_id)
+    if not _has_errors(findings):
+        savepoint = conn.begin_nested()
+        _Poster(conn, file_id, meta.sha256, result).run(records)
+        if _has_errors(findings):
+            savepoint.rollback()
+            result = PostResult(file_id=file_id)
+        else:
+            savepoint.commit()
+    if _has_errors(findings):
+        result.status = "rejected"
+    result.findings = store_findings(conn, file_id, meta.sha256, [*findings, *result.problems])
+    if result.status == "accepted":
+        match.attach_findings(conn, file_id)
+    values = {"status": result.status, "counts": json.dumps(result.counts(), sort_keys=True)}
+    conn.execute(sa.update(t.files).where(t.files.c.id == file_id).values(**values))
+    return result
+
+
+def record_rejection(conn: sa.Connection, meta: FileMeta, problem: Problem | list[Problem]) -> PostResult:
+    """Record that a file was rejected whole: the file row (``rejected``) and its located error(s)."""
+    problems = problem if isinstance(problem, list) else [problem]
+    if already_ingested(conn, meta.sha256):
+        return PostResult(status="duplicate", duplicate=True)
+    conn.execute(sa.delete(t.files).where(t.files.c.sha256 == meta.sha256))
+    file_id = _insert_file(conn, meta)
+    result = PostResult(file_id=file_id, status="rejected")
+    result.findings = store_findings(conn, file_id, meta.sha256, problems)
+    values = {"status": "rejected", "counts": json.dumps(result.counts(), sort_keys=True)}
+    conn.execute(sa.update(t.files).where(t.files.c.id == file_id).values(**values))
+    return result
+
+
+def _has_errors(findings: list[Problem]) -> bool:
+    return any(p.severity == "error" for p in findings)
+
+
+def _insert_file(conn: sa.Connection, meta: FileMeta) -> int:
+    row = dict(sha256=meta.sha256, name=meta.name, kind=meta.kind, size=meta.size, status="accepted")
+    stmt = sa.insert(t.files).values(ingested_at=datetime.now(UTC), **row).returning(t.files.c.id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def stable_id(code: str, file_sha256: str, seg_index: int, element: int, extra: str = "") -> str:
+    """A finding's stable id: the same problem at the same place always gets the same id."""
+    key = f"{code}|{file_sha256}|{seg_index}|{element}|{extra}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def store_findings(conn: sa.Connection, file_id: int, sha256: str, problems: list[Problem]) -> int:
+    """Insert located findings (deduplicated by stable id); returns how many were stored."""
+    now, rows, seen = datetime.now(UTC), [], set()
+    for p in problems:
+        sid = stable_id(p.code, sha256, p.seg_index, p.element, p.control if not p.seg_index else "")
+        if sid in seen:
+            continue
+        seen.add(sid)
+        rows.append(
+            dict(stable_id=sid, code=p.code, severity=p.severity, message=p.message, file_id=file_id,
+                 seg_index=p.seg_index, seg_id=p.seg_id, element=p.element, ack_code=p.ack_code,
+                 control=p.control, created_at=now)
+        )
+    for chunk in _chunks(rows):
+        conn.execute(sa.insert(t.findings), chunk)
+    return len(rows)
+
+
+def _chunks(rows: list[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def insert_returning_ids(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Multi-row insert of ``rows``; their new ids, in the order of ``rows``."""
+    stmt = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids: list[int] = []
+    for chunk in _chunks(rows):
+        ids.extend(r[0] for r in conn.execute(stmt, chunk))
+    return ids
+
+
+def upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str],
+           set_: dict[str, Any] | None = None) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE, the same on SQLite and PostgreSQL.
+
+    ``set_`` maps columns to expressions over ``excluded`` (default: every non-key column from the
+    new row); pass a callable receiving the statement's ``excluded`` to build them.
+    """
+    if not rows:
+        return
+    ins = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+    updates = set_(ins.excluded) if callable(set_) else {c: ins.excluded[c] for c in rows[0] if c not in keys}
+    stmt = ins.on_conflict_do_update(index_elements=keys, set_=updates)
+    for chunk in _chunks(rows):
+        conn.execute(stmt, chunk)
+
+
+def _src(s: Source, file_id: int) -> dict[str, Any]:
+    return dict(file_id=file_id, isa13=s.isa13, gs06=s.gs06, st02=s.st02, seg_index=s.seg_index)
+
+
+def _id(p: Party | None) -> str:
+    return p.id if p else ""
+
+
+def _finding(code: str, message: str, s: Source, seg_id: str, seg_index: int = 0) -> Problem:
+    return Problem(code, "finding", message, s.file_name, seg_index or s.seg_index, seg_id,
+                   control=f"{s.isa13}/{s.gs06}/{s.st02}")
+
+
+class _Poster:
+    """Streams one file's records into batches and flushes them with multi-row inserts."""
+
+    def __init__(self, conn: sa.Connection, file_id: int, sha256: str, result: PostResult) -> None:
+        self.conn, self.file_id, self.sha256, self.result = conn, file_id, sha256, result
+        self.claims: list[Claim] = []
+        self.payments: list[tuple[int, str, ClaimPayment]] = []  # (remittance id, payer id, record)
+        self.remit: Remittance | None = None
+        self.remit_parts: list[ClaimPayment | ProviderAdjustment] = []
+        self.seen_txn: set[str] = set()
+        self.acks: list[dict[str, Any]] = []
+        self.txn_acks: list[dict[str, Any]] = []
+        self.atb: list[dict[str, Any]] = []
+        self.snapshots: dict[date, int] = {}
+        self.profiles: dict[str, dict[str, Any]] = {}
+
+    def run(self, records: Iterable[object]) -> None:
+        for rec in records:
+            if isinstance(rec, ClaimPayment | ProviderAdjustment):
+                self._part_of_remittance(rec)
+                continue
+            self._end_transaction()
+            if isinstance(rec, Remittance):
+                self.remit = rec
+            elif isinstance(rec, Claim):
+                self.claims.append(rec)
+                if len(self.claims) >= BATCH:
+                    self._flush_claims()
+            else:
+                self._other(rec)
+        self._end_transaction()
+        self._flush_all()
+        match.match_file(self.conn, self.file_id)
+        self.result.unmatched = match.unmatched_count(self.conn, self.file_id)
+
+    def _other(self, rec: object) -> None:
+        if isinstance(rec, ClaimAck):
+            self.acks.append(_ack_row(rec, self.file_id))
+        elif isinstance(rec, TransactionAck):
+            self.txn_acks.append(_txn_ack_row(rec, self.file_id))
+        elif isinstance(rec, AtbRow):
+            self._atb(rec)
+        elif isinstance(rec, PayerProfile):
+            self.profiles[rec.payer_id] = _profile_row(rec, self.file_id)
+        else:
+            raise TypeError(f"cannot post a {type(rec).__name__}")
+        if max(len(self.acks), len(self.txn_acks), len(self.atb)) >= BATCH:
+            self._flush_small()
+
+    def _flush_all(self) -> None:
+        self._flush_claims()
+        self._flush_payments()
+        self._flush_small()
+        rows = list(self.profiles.values())
+        upsert(self.conn, t.payer_profiles, rows, ["payer_id"])
+        self.result.payer_profiles += len(rows)
+        self.profiles.clear()
+
+    def _flush_small(self) -> None:
+        for table, rows, counter in (
+            (t.claim_acks, self.acks, "claim_acks"),
+            (t.transaction_acks, self.txn_acks, "transaction_acks"),
+            (t.atb_rows, self.atb, "atb_rows"),
+        ):
+            for chunk in _chunks(rows):
+                self.conn.execute(sa.insert(table), chunk)
+            setattr(self.result, counter, getattr(self.result, counter) + len(rows))
+            rows.clear()
+
+    # ---------------------------------------------------------------------------------- 835
+    def _part_of_remittance(self, rec: ClaimPayment | ProviderAdjustment) -> None:
+        if self.remit is None or self.remit.source.transaction_key != rec.source.transaction_key:
+            raise ValueError(f"segment {rec.source.seg_index}: a remittance part outside its transaction")
+        self.remit_parts.append(rec)
+
+    def _end_transaction(self) -> None:
+        remit, parts = self.remit, self.remit_parts
+        if remit is None:
+            return
+        self.remit, self.remit_parts = None, []
+        cps = [p for p in parts if isinstance(p, ClaimPayment)]
+        plbs = [p for p in parts if isinstance(p, ProviderAdjustment)]
+        digest = txn_hash(remit, cps)
+        if digest in self.seen_txn or match.remittance_exists(self.conn, digest):
+            self.result.skipped_transactions += 1
+            return
+        self.seen_txn.add(digest)
+        rid = insert_returning_ids(self.conn, t.remittances, [_remit_row(remit, digest, self.file_id)])[0]
+        self.result.transactions += 1
+        self._check_bpr(remit, cps, plbs)
+        if plbs:
+            rows = [_plb_row(p, rid, self.file_id) for p in plbs]
+            self.conn.execute(sa.insert(t.provider_adjustments), rows)
+            self.result.provider_adjustments += len(rows)
+        self.payments.extend((rid, remit.payer.id, cp) for cp in cps)
+        if len(self.payments) >= BATCH:
+            self._flush_payments()
+
+    def _check_bpr(self, remit: Remittance, cps: list[ClaimPayment], plbs: list[ProviderAdjustment]) -> None:
+        expected = sum((cp.paid for cp in cps), Decimal(0)) - sum((p.amount for p in plbs), Decimal(0))
+        if remit.amount != expected:
+            msg = f"BPR02 {remit.amount} differs from the sum of CLP04 less PLB ({expected})"
+            self.result.problems.append(_finding(match.BPR_MISMATCH, msg, remit.source, "BPR"))
+
+    def _flush_payments(self) -> None:
+        if not self.payments:
+            return
+        batch, self.payments = self.payments, []
+        rows = [_payment_row(cp, rid, payer, self.file_id) for rid, payer, cp in batch]
+        ids = insert_returning_ids(self.conn, t.claim_payments, rows)
+        lines, line_parents = [], []
+        for cp_id, (_, _, cp) in zip(ids, batch, strict=True):
+            self._check_claim(cp)
+            for sp in cp.lines:
+                lines.append(_line_payment_row(sp, cp_id))
+                line_parents.append((cp_id, sp))
+        line_ids = insert_returning_ids(self.conn, t.line_payments, lines) if lines else []
+        adjs, rems = [], []
+        for cp_id, (_, _, cp) in zip(ids, batch, strict=True):
+            adjs += [_adj_row(a, cp_id, None) for a in cp.adjustments]
+            rems += [dict(claim_payment_id=cp_id, line_payment_id=None, qualifier=r.qualifier, code=r.code)
+                     for r in cp.remarks]
+        for lp_id, (cp_id, sp) in zip(line_ids, line_parents, strict=True):
+            adjs += [_adj_row(a, cp_id, lp_id) for a in sp.adjustments]
+            rems += [dict(claim_payment_id=cp_id, line_payment_id=lp_id, qualifier=r.qualifier, code=r.code)
+                     for r in sp.remarks]
+        for table, rows_ in ((t.adjustments, adjs), (t.remarks, rems)):
+            for chunk in _chunks(rows_):
+                self.conn.execute(sa.insert(table), chunk)
+        r = self.result
+        r.payments, r.lines, r.adjustments = r.payments + len(ids), r.lines + len(lines), r.adjustments + len(adjs)
+
+    def _check_claim(self, cp: ClaimPayment) -> None:
+        cas = _cas_total(cp.adjustments) + sum((_cas_total(sp.adjustments) for sp in cp.lines), Decimal(0))
+        if cp.charge - cp.paid != cas:
+            msg = (f"claim {cp.pcn}: CLP03 - CLP04 = {cp.charge - cp.paid} but its adjustments total {cas}")
+            self.result.problems.append(_finding(match.CLAIM_UNBALANCED, msg, cp.source, "CLP"))
+        for sp in cp.lines:
+            if sp.charge - sp.paid != _cas_total(sp.adjustments):
+                msg = (f"claim {cp.pcn} line {sp.procedure}: SVC02 - SVC03 = {sp.charge - sp.paid} "
+                       f"but its adjustments total {_cas_total(sp.adjustments)}")
+                self.result.problems.append(
+                    _finding(match.LINE_UNBALANCED, msg, cp.source, "SVC", sp.seg_index or cp.source.seg_index)
+                )
+
+    # ---------------------------------------------------------------------------------- 837
+    def _flush_claims(self) -> None:
+        if not self.claims:
+            return
+        batch, self.claims = self.claims, []
+        latest: dict[tuple[str, str], Claim] = {}
+        times: dict[tuple[str, str], int] = {}
+        for c in batch:
+            key = (c.pcn, c.payer.id)
+            latest[key], times[key] = c, times.get(key, 0) + 1
+        rows = [_claim_row(c, self.file_id, times[k]) for k, c in latest.items()]
+        upsert(self.conn, t.claims, rows, ["pcn", "payer_id"], _claim_updates)
+        ids = match.claim_ids(self.conn, list(latest))
+        claim_ids = list(ids.values())
+        for table in (t.claim_lines, t.claim_other_payers):
+            for i in range(0, len(claim_ids), BATCH):
+                self.conn.execute(sa.delete(table).where(table.c.claim_id.in_(claim_ids[i : i + BATCH])))
+        lines = [_claim_line_row(ln, ids[k]) for k, c in latest.items() for ln in c.lines]
+        others = [_other_payer_row(o, ids[k]) for k, c in latest.items() for o in c.other_payers]
+        subs = [_submission_row(c, ids[(c.pcn, c.payer.id)], self.file_id) for c in batch]
+        for table, rows_ in ((t.claim_lines, lines), (t.claim_other_payers, others), (t.submissions, subs)):
+            for chunk in _chunks(rows_):
+                self.conn.execute(sa.insert(table), chunk)
+        self.result.claims += len(batch)
+        self.result.lines += len(lines)
+
+    # ---------------------------------------------------------------------------------- CSV
+    def _atb(self, rec: AtbRow) -> None:
+        snap = self.snapshots.get(rec.as_of)
+        if snap is None:
+            row = dict(as_of=rec.as_of, file_id=self.file_id)
+            snap = self.snapshots[rec.as_of] = insert_returning_ids(self.conn, t.atb_snapshots, [row])[0]
+        self.atb.append(_atb_row(rec, snap))
+        expected = rec.total_charge - rec.insurance_payments - rec.patient_payments - rec.adjustments
+        if rec.balance != expected:
+            msg = f"ATB claim {rec.claim_id}: balance {rec.balance} but charge - payments - adjustments = {expected}"
+            self.result.problems.append(_finding(match.ATB_UNBALANCED, msg, rec.source, ""))
+
+
+def _cas_total(adjs: tuple[Adjustment, ...]) -> Decimal:
+    return sum((a.amount for a in adjs), Decimal(0))
+
+
+def txn_hash(remit: Remittance, cps: list[ClaimPayment]) -> str:
+    """Identity of an 835 transaction: payer id, TRN02, BPR02, BPR16 and its claim list."""
+    head = [remit.payer.id, remit.payer.name, remit.trace_number, str(remit.amount), str(remit.payment_date)]
+    claims_ = [f"{c.pcn}:{c.status}:{c.charge}:{c.paid}:{c.payer_claim_control}" for c in cps]
+    return hashlib.sha256("|".join(head + claims_).encode()).hexdigest()
+
+
+def _claim_updates(excluded: Any) -> dict[str, Any]:
+    keep = {"id", "pcn", "payer_id", "first_billed_date", "submission_count"}
+    updates = {c.name: excluded[c.name] for c in t.claims.c if c.name not in keep}
+    updates["first_billed_date"] = sa.func.coalesce(t.claims.c.first_billed_date, excluded.first_billed_date)
+    updates["submission_count"] = t.claims.c.submission_count + excluded.submission_count
+    return updates
+
+
+def _claim_row(c: Claim, file_id: int, times: int) -> dict[str, Any]:
+    patient = c.patient or c.subscriber
+    billed = c.submitted or datetime.now(UTC).date()
+    return dict(
+        pcn=c.pcn, payer_id=c.payer.id, payer_name=c.payer.name, kind=c.kind, charge_cents=to_cents(c.charge),
+        pos=c.place_of_service, facility_qualifier=c.facility_qualifier, frequency=c.frequency,
+        billing_npi=c.billing_provider.id, billing_name=c.billing_provider.name,
+        rendering_npi=_id(c.rendering_provider), subscriber_id=c.subscriber.id,
+        subscriber_last=c.subscriber.name, subscriber_first=c.subscriber.first, patient_last=patient.name,
+        patient_first=patient.first, responsibility=c.responsibility, claim_filing=c.claim_filing,
+        service_from=c.service_from, service_to=c.service_to, prior_auth=c.prior_auth, referral=c.referral,
+        payer_claim_control=c.payer_claim_control, diagnoses=",".join(c.diagnoses),
+        first_billed_date=billed, last_billed_date=billed, submission_count=times, **_src(c.source, file_id),
+    )
+
+
+def _claim_line_row(ln: Any, claim_id: int) -> dict[str, Any]:
+    return dict(
+        claim_id=claim_id, line_no=ln.line_no, procedure_qualifier=ln.procedure_qualifier,
+        procedure=ln.procedure, modifiers=",".join(ln.modifiers), charge_cents=to_cents(ln.charge),
+        units=ln.units, unit_basis=ln.unit_basis, service_date=ln.service_date,
+        service_date_end=ln.service_date_end, revenue_code=ln.revenue_code, line_control=ln.line_control,
+        seg_index=ln.seg_index,
+    )
+
+
+def _other_payer_row(o: Any, claim_id: int) -> dict[str, Any]:
+    adjs = ";".join(f"{a.group}-{a.carc}:{a.amount}" for a in o.adjustments)
+    return dict(
+        claim_id=claim_id, responsibility=o.responsibility, payer_id=o.payer.id, payer_name=o.payer.name,
+        subscriber_id=_id(o.subscriber), paid_cents=to_cents(o.paid), adjudication_date=o.adjudication_date,
+        claim_filing=o.claim_filing, adjustments=adjs,
+    )
+
+
+def _submission_row(c: Claim, claim_id: int, file_id: int) -> dict[str, Any]:
+    return dict(
+        claim_id=claim_id, frequency=c.frequency, charge_cents=to_cents(c.charge), submitted_date=c.submitted,
+        payer_claim_control=c.payer_claim_control, **_src(c.source, file_id),
+    )
+
+
+def _remit_row(r: Remittance, digest: str, file_id: int) -> dict[str, Any]:
+    return dict(
+        txn_hash=digest, handling=r.handling, amount_cents=to_cents(r.amount), credit_debit=r.credit_debit,
+        method=r.method, payment_date=r.payment_date, trace_number=r.trace_number,
+        payer_trn_id=r.payer_trn_id, payer_id=r.payer.id, payer_name=r.payer.name, payee_id=r.payee.id,
+        payee_name=r.payee.name, production_date=r.production_date, **_src(r.source, file_id),
+    )
+
+
+def _payment_row(cp: ClaimPayment, rid: int, payer_id: str, file_id: int) -> dict[str, Any]:
+    patient = cp.patient or cp.insured
+    return dict(
+        remittance_id=rid, claim_id=None, pcn=cp.pcn, payer_id=payer_id, status=cp.status,
+        charge_cents=to_cents(cp.charge), paid_cents=to_cents(cp.paid),
+        patient_resp_cents=to_cents(cp.patient_responsibility), coverage_cents=to_cents(cp.coverage_amount),
+        claim_filing=cp.claim_filing, payer_claim_control=cp.payer_claim_control,
+        facility_code=cp.facility_code, frequency=cp.frequency, drg=cp.drg,
+        patient_last=patient.name if patient else "", patient_first=patient.first if patient else "",
+        insured_id=_id(cp.insured), statement_from=cp.statement_from, statement_to=cp.statement_to,
+        received_date=cp.received_date, is_reversal=cp.status == "22", reverses_id=None,
+        **_src(cp.source, file_id),
+    )
+
+
+def _line_payment_row(sp: Any, cp_id: int) -> dict[str, Any]:
+    return dict(
+        claim_payment_id=cp_id, procedure_qualifier=sp.procedure_qualifier, procedure=sp.procedure,
+        modifiers=",".join(sp.modifiers), charge_cents=to_cents(sp.charge), paid_cents=to_cents(sp.paid),
+        allowed_cents=to_cents(sp.allowed), revenue_code=sp.revenue_code, units=sp.units,
+        original_procedure=sp.original_procedure, service_date=sp.service_date,
+        service_date_end=sp.service_date_end, line_control=sp.line_control, seg_index=sp.seg_index,
+    )
+
+
+def _adj_row(a: Adjustment, cp_id: int, lp_id: int | None) -> dict[str, Any]:
+    return dict(
+        claim_payment_id=cp_id, line_payment_id=lp_id, level="claim" if lp_id is None else "line",
+        group_code=a.group, carc=a.carc, amount_cents=to_cents(a.amount), quantity=a.quantity,
+    )
+
+
+def _plb_row(p: ProviderAdjustment, rid: int, file_id: int) -> dict[str, Any]:
+    return dict(
+        remittance_id=rid, claim_id=None, provider_id=p.provider_id, fiscal_date=p.fiscal_date,
+        reason=p.reason, reference=p.reference, amount_cents=to_cents(p.amount), **_src(p.source, file_id),
+    )
+
+
+def _ack_row(a: ClaimAck, file_id: int) -> dict[str, Any]:
+    return dict(
+        claim_id=None, pcn=a.pcn, payer_claim_control=a.payer_claim_control, payer_id=_id(a.payer),
+        category=a.category, status=a.status, entity=a.entity, action=a.action,
+        amount_cents=to_cents(a.amount), accepted=a.accepted, status_date=a.status_date,
+        **_src(a.source, file_id),
+    )
+
+
+def _txn_ack_row(a: TransactionAck, file_id: int) -> dict[str, Any]:
+    return dict(
+        group_control=a.group_control, functional_id=a.functional_id, transaction_type=a.transaction_type,
+        transaction_control=a.transaction_control, code=a.code, group_code=a.group_code,
+        errors=";".join(":".join(e) for e in a.errors), ack_date=a.ack_date, **_src(a.source, file_id),
+    )
+
+
+def _atb_row(r: AtbRow, snapshot_id: int) -> dict[str, Any]:
+    return dict(
+        snapshot_id=snapshot_id, claim_id=None, pcn=r.claim_id, patient_account=r.patient_account,
+        payer_id=r.payer_id, responsibility=r.responsibility, service_date=r.service_date,
+        last_billed_date=r.last_billed_date, total_charge_cents=to_cents(r.total_charge),
+        insurance_payments_cents=to_cents(r.insurance_payments), patient_payments_cents=to_cents(r.patient_payments),
+        adjustments_cents=to_cents(r.adjustments), balance_cents=to_cents(r.balance), seg_index=r.source.seg_index,
+    )
+
+
+def _profile_row(p: PayerProfile, file_id: int) -> dict[str, Any]:
+    return dict(
+        payer_id=p.payer_id, name=p.payer_name, financial_class=p.financial_class,
+        timely_filing_days=p.timely_filing_days, appeal_days=p.appeal_days, file_id=file_id,
+        seg_index=p.source.seg_index,
+    )
