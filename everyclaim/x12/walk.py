@@ -372,6 +372,7 @@ class _Walker:
                     name_loop = isinstance(trigger, SegNode) and trigger.id in ("NM1", "N1")
                     self.problem(node.usage == "R" and name_loop, "X12-SEGMENT-ORDER",
                                  f"{sid} is out of order in loop {frame[0].id}", seg, 0, "7")
+                    frame[2][node] = frame[2].get(node, 0) + 1
                     self.check_elements(seg, node)
                     return frame[0].id
         self.problem(sid in self.guide.posted_ids and sid not in _CONTEXT_IDS, "X12-SEGMENT-UNEXPECTED",
@@ -414,7 +415,8 @@ class _Walker:
         loop, _, counts = frame
         for child in loop.required:
             if child not in counts and not (child is loop.children[0] and child.usage == "R"):
-                severe = child.needed if isinstance(child, LoopNode) else bool(child.posted)
+                severe = child.needed if isinstance(child, LoopNode) else (
+                    bool(child.posted) and child.id not in _CONTEXT_IDS)
                 what = "loop" if isinstance(child, LoopNode) else "segment"
                 self.problem(severe, "X12-REQUIRED-MISSING", f"required {what} {child.id} missing in loop {loop.id}",
                              seg, 0, "3" if what == "segment" else "I7")
