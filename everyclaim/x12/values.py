@@ -71,7 +71,7 @@ def date_element(seg: Segment, n: int, file_name: str = "") -> date | None:
 def period(seg: Segment, fmt_n: int, value_n: int, file_name: str = "") -> tuple[date | None, date | None]:
     """A DTP date as (from, to): ``D8`` ``CCYYMMDD``, ``RD8`` ``CCYYMMDD-CCYYMMDD``, ``DT`` ``CCYYMMDDHHMM``."""
     fmt, raw = seg.get(fmt_n), seg.get(value_n)
-    if not raw:
+    if not raw or fmt not in ("D8", "RD8", "DT", "RDT", ""):  # TM (an hour) and others carry no date
         return None, None
     if fmt in ("DT", "RDT") and len(raw) >= 12 and "-" not in raw:
         d = ccyymmdd(raw[:8])
@@ -86,7 +86,7 @@ def period(seg: Segment, fmt_n: int, value_n: int, file_name: str = "") -> tuple
         return start, end
     if fmt == "RD8" or "-" in raw:
         a, _, b = raw.partition("-")
-        start, end = ccyymmdd(a), ccyymmdd(b)
+        start, end = ccyymmdd(a), ccyymmdd(b or a)  # "RD8" with one date: a one-day range
         if start is None or end is None:
             raise _reject(seg, value_n, "date range (CCYYMMDD-CCYYMMDD)", file_name)
         return start, end
