@@ -1,0 +1,281 @@
+"""The ``everyclaim`` command line: a thin layer over the package (Typer + Rich).
+
+Exit codes: 0 success, 1 when a file was rejected or a check failed, 2 on usage errors.
+The database comes from ``--db URL``, else ``EVERYCLAIM_DB``, else ``sqlite:///everyclaim.db``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from everyclaim.ingest import pipeline
+from everyclaim.ledger import db as ledger_db
+
+app = typer.Typer(
+    name="everyclaim",
+    help="Work every claim in accounts receivable: ingest X12 837/835/277CA/999 and CSV, keep a claim "
+    "ledger, reconcile it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+claims_app = typer.Typer(help="Look at claims.", no_args_is_help=True)
+ledger_app = typer.Typer(help="Reconcile the ledger.", no_args_is_help=True)
+codes_app = typer.Typer(help="Explain CARC, RARC, CAS group, claim status and other codes.", no_args_is_help=True)
+app.add_typer(claims_app, name="claims")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(codes_app, name="codes")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: $EVERYCLAIM_DB or sqlite:///everyclaim.db).",
+                 show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+def _engine(db: str | None, migrate: bool = True):  # noqa: ANN202 - sqlalchemy Engine
+    url = ledger_db.resolve_url(db)
+    engine = ledger_db.make_engine(url)
+    if migrate:
+        ledger_db.upgrade(engine)
+    return engine
+
+
+def _parse_map(values: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in values:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise typer.BadParameter(f"expected old=new, got {item!r}", param_hint="--map")
+        mapping[old.strip()] = new.strip()
+    return mapping
+
+
+# ------------------------------------------------------------------------------------------------
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Create the database or migrate it to the current schema."""
+    url = ledger_db.resolve_url(db)
+    ledger_db.upgrade(ledger_db.make_engine(url))
+    out.print(f"[green]ready[/green]: {ledger_db.redact(url)} is at the current schema")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (X12 837/835/277CA/999, ATB or payer CSV).")],
+    db: DbOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Snapshot date of ATB files (YYYY-MM-DD); "
+                                              "default: each file's modification date.")] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", help="Rename a CSV column: old=new (repeatable).")] = None,
+    as_json: JsonOption = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every finding.")] = False,
+) -> None:
+    """Ingest files: the kind is detected from content; each file is posted whole or not at all."""
+    options = pipeline.Options(as_of=_parse_date(as_of, "--as-of"), mapping=_parse_map(map_ or []))
+    engine = _engine(db)
+    planned = pipeline.plan(paths, options.mapping)
+    summary = pipeline.Summary()
+    with _progress(disable=as_json or len(planned) < 2) as bar:
+        task = bar.add_task("ingest", total=len(planned))
+        for item in planned:
+            bar.update(task, description=f"ingest {item.path.name[:40]}")
+            outcome = pipeline.ingest_one(engine, item, options)
+            summary.outcomes.append(outcome)
+            bar.advance(task)
+            if not as_json:
+                _print_outcome(outcome, verbose)
+    if as_json:
+        print(json.dumps(summary.as_json(), indent=2, default=str))
+    else:
+        _print_summary(summary)
+    raise typer.Exit(1 if summary.any_rejected else 0)
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An X12 file.")],
+    strict: Annotated[bool, typer.Option("--strict", help="Also validate with pyx12 (if installed).")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Read and validate one X12 file without posting anything; list its findings."""
+    from everyclaim.x12.errors import X12Rejected
+    from everyclaim.x12.read import read_path
+
+    reading = read_path(file)
+    counts: dict[str, int] = {}
+    error = None
+    try:
+        for record in reading:
+            name = type(record).__name__
+            counts[name] = counts.get(name, 0) + 1
+    except X12Rejected as exc:
+        error = exc.problem
+    strict_errors = _pyx12_errors(file) if strict else []
+    if as_json:
+        print(json.dumps({"file": str(file), "accepted": error is None, "error": error.located() if error else None,
+                          "records": counts, "findings": [f.located() for f in reading.findings],
+                          "pyx12": strict_errors}, indent=2))
+    else:
+        if error:
+            err.print(f"[red]rejected[/red] {error.located()}")
+        else:
+            out.print(f"[green]accepted[/green] {file.name}: {reading.transactions} transaction(s), "
+                      + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+        for f in reading.findings:
+            out.print(f"  [yellow]finding[/yellow] {f.located()}")
+        for line in strict_errors:
+            out.print(f"  [magenta]pyx12[/magenta] {line}")
+    raise typer.Exit(1 if error else 0)
+
+
+def _pyx12_errors(file: Path) -> list[str]:
+    try:
+        import pyx12.error_handler
+        import pyx12.params
+        import pyx12.x12n_document
+    except ImportError:
+        err.print("--strict needs pyx12: pip install pyx12")
+        raise typer.Exit(2) from None
+    import io
+
+    handler = pyx12.error_handler.errh_null()
+    text = file.read_bytes().decode("latin-1").lstrip("\ufeff\xef\xbb\xbf").replace("005010X223A2", "005010X223A1")
+    pyx12.x12n_document.x12n_document(pyx12.params.params(), io.StringIO(text), handler, None, None)
+    return [f"{e}" for e in getattr(handler, "err_cde", [])] if handler.get_error_count() else []
+
+
+@claims_app.command("show")
+def claims_show(
+    pcn: Annotated[str, typer.Argument(help="Patient control number (CLM01 / CLP01 / ATB claim_id).")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One claim's whole story: billed lines, submissions, acknowledgments, remittances, ATB, findings."""
+    from everyclaim.ledger.story import claim_story
+
+    with _engine(db).connect() as conn:
+        story = claim_story(conn, pcn)
+    if story is None:
+        err.print(f"no claim with patient control number {pcn!r}")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps(story, indent=2, default=str))
+        return
+    from everyclaim.cli.render import print_story
+
+    print_story(out, story)
+
+
+@ledger_app.command("check")
+def ledger_check(db: DbOption = None, as_json: JsonOption = False,
+                 limit: Annotated[int, typer.Option(help="Rows to show per code.")] = 20) -> None:
+    """Reconciliation findings: unbalanced remittances, unmatched payments, credit balances, ATB mismatches."""
+    from everyclaim.ledger.check import reconcile
+
+    with _engine(db).connect() as conn:
+        findings = reconcile(conn)
+    if as_json:
+        print(json.dumps(findings, indent=2, default=str))
+        return
+    from everyclaim.cli.render import print_findings
+
+    print_findings(out, findings, limit)
+
+
+@codes_app.command("carc")
+def codes_carc(code: str) -> None:
+    """Explain a Claim Adjustment Reason Code, e.g. `everyclaim codes carc 29`."""
+    _explain("carc", code)
+
+
+@codes_app.command("rarc")
+def codes_rarc(code: str) -> None:
+    """Explain a Remittance Advice Remark Code, e.g. `everyclaim codes rarc N290`."""
+    _explain("rarc", code)
+
+
+@codes_app.command("group")
+def codes_group(code: str) -> None:
+    """Explain a CAS group code (CO, PR, OA, PI, CR)."""
+    _explain("group", code)
+
+
+@codes_app.command("status")
+def codes_status(code: str) -> None:
+    """Explain a CLP02 claim status code (1, 2, 3, 4, 22 ...)."""
+    _explain("claim_status", code)
+
+
+def _explain(kind: str, code: str) -> None:
+    from everyclaim.codes import load_code_sets
+
+    text = load_code_sets().explain(kind, code.upper())
+    if not text:
+        err.print(f"unknown {kind} code {code!r}")
+        raise typer.Exit(1)
+    out.print(text)
+
+
+# ------------------------------------------------------------------------------------------------
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint=option) from None
+
+
+def _progress(disable: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, disable=disable, transient=True)
+
+
+def _print_outcome(o: pipeline.FileOutcome, verbose: bool) -> None:
+    style = {"accepted": "green", "rejected": "red", "duplicate": "cyan", "skipped": "dim"}[o.status]
+    line = f"[{style}]{o.status:9}[/{style}] {o.path}"
+    if o.status == "accepted":
+        line += f"  ({o.kind}: {o.counts.get('claims', 0)} claims, {o.counts.get('payments', 0)} payments, " \
+                f"{len(o.findings)} findings)"
+    if o.error:
+        line += f"\n          {o.error.located()}"
+    elif o.message:
+        line += f"  {o.message}"
+    out.print(line, highlight=False)
+    if verbose:
+        for f in o.findings:
+            out.print(f"          [yellow]finding[/yellow] {f.located()}", highlight=False)
+
+
+def _print_summary(summary: pipeline.Summary) -> None:
+    t = summary.totals()
+    table = Table(title="ingest summary", show_header=True)
+    for col in ("files", "transactions", "claims", "payments", "adjustments", "findings", "rejected files"):
+        table.add_column(col, justify="right")
+    table.add_row(*(str(t[k]) for k in ("files", "transactions", "claims", "payments", "adjustments", "findings",
+                                        "rejected")))
+    out.print(table)
+    extra = [f"{t[k]} {k}" for k in ("duplicate", "skipped") if t[k]]
+    if extra:
+        out.print("also: " + ", ".join(extra) + " (nothing changed for those)")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,43 @@
+"""Where the public test material lives: ../shared/data beside the repository (see its SOURCES.tsv)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SHARED = Path(os.environ.get("EVERYCLAIM_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+X12 = SHARED / "data" / "x12"
+READ_KINDS = ("835", "837p", "837i", "277ca", "999")
+
+
+def valid_files(*kinds: str) -> list[Path]:
+    """Sample files outside ``invalid/`` (and outside ``expected/``) for the given folders."""
+    out = []
+    for kind in kinds or READ_KINDS:
+        out += sorted(p for p in (X12 / kind).iterdir() if p.is_file())
+    return out
+
+
+def invalid_files() -> list[Path]:
+    return sorted(p for p in X12.glob("*/invalid/*") if p.is_file())
+
+
+def split_segments(path: Path) -> list[list[str]]:
+    """A deliberately naive, independent reading: good enough to count, not to validate."""
+    text = path.read_bytes().decode("latin-1").lstrip("\ufeff").lstrip("ï»¿")
+    if text.startswith("\xff\xfe") or "\x00" in text[:10]:
+        text = path.read_bytes().decode("utf-16")
+    text = text.lstrip("\ufeff").lstrip()
+    if text.startswith("ISA"):
+        element, terminator = text[3], None
+        fields = text.split(element, 16)
+        terminator = fields[16][1] if len(fields) > 16 else "~"
+    else:
+        element = text[2]
+        terminator = "~" if "~" in text else "\n"
+    segs = []
+    for raw in text.split(terminator):
+        raw = raw.strip()
+        if raw:
+            segs.append(raw.split(element))
+    return segs
