@@ -12,11 +12,13 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import sqlalchemy.exc
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from everyclaim.cli import demo as demo_cmd
 from everyclaim.ingest import pipeline
 from everyclaim.ledger import db as ledger_db
 
@@ -31,6 +33,8 @@ app = typer.Typer(
 claims_app = typer.Typer(help="Look at claims.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Reconcile the ledger.", no_args_is_help=True)
 codes_app = typer.Typer(help="Explain CARC, RARC, CAS group, claim status and other codes.", no_args_is_help=True)
+app.command()(demo_cmd.demo)
+app.command()(demo_cmd.synth)
 app.add_typer(claims_app, name="claims")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(codes_app, name="codes")
@@ -279,3 +283,7 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except sqlalchemy.exc.OperationalError as exc:  # no traceback, no SQL parameters (PHI) on the terminal
+        err.print(f"[red]database error[/red]: {type(exc.orig).__name__}: {str(exc.orig).splitlines()[0]}")
+        err.print("check --db / EVERYCLAIM_DB, and run `everyclaim init`")
+        sys.exit(1)
