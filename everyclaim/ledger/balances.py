@@ -47,19 +47,22 @@ import sqlalchemy as sa
 from everyclaim.ledger.schema import adjustments, claim_payments, claims
 
 CENT = Decimal("0.01")
+_HUNDRED = Decimal(100)
 
 
 def to_cents(amount: Decimal | int | str | None) -> int | None:
     """Exact cents of a Decimal amount; ``None`` stays ``None``. Floats and sub-cent amounts raise."""
     if amount is None:
         return None
-    if isinstance(amount, float):
-        raise TypeError("money must be Decimal, not float")
-    d = Decimal(amount)
-    cents = d * 100
-    if cents != cents.to_integral_value():
+    if type(amount) is not Decimal:
+        if isinstance(amount, float):
+            raise TypeError("money must be Decimal, not float")
+        amount = Decimal(amount)
+    scaled = amount * _HUNDRED
+    cents = int(scaled)
+    if cents != scaled:
         raise ValueError(f"amount {amount} has fractions of a cent")
-    return int(cents)
+    return cents
 
 
 def from_cents(cents: int | Decimal | None) -> Decimal | None:

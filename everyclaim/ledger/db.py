@@ -8,8 +8,12 @@ Services never commit: the command or request owns the transaction (``with engin
 
 from __future__ import annotations
 
+import itertools
+import operator
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -88,3 +92,66 @@ def current_revision(conn: sa.Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(conn).get_current_revision()
+
+
+# --------------------------------------------------------------------------------------------------
+# Bulk writes: multi-row INSERT through the driver, the same SQL on SQLite and PostgreSQL
+# --------------------------------------------------------------------------------------------------
+MAX_PARAMS = 30_000  # below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters per statement
+
+
+def _converter(col: sa.Column, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """SQLAlchemy's own bind processing for ``col`` (e.g. SQLite dates as ISO text), or None."""
+    return col.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
+                on_conflict: Sequence[str] = (), updates: dict[str, str] | None = None) -> None:
+    """Insert ``rows`` (dicts with the same keys) with multi-row ``INSERT ... VALUES (...), (...)``.
+
+    With ``on_conflict`` (key columns) it upserts: ``ON CONFLICT (keys) DO UPDATE SET`` every other
+    column from ``excluded``, or the SQL expressions in ``updates`` (``{"col": "coalesce(...)"}``).
+    Values bypass SQLAlchemy's per-row processing; they are converted as SQLAlchemy would store them.
+    """
+    if not rows:
+        return
+    cols = list(rows[0])
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    convert = [_converter(table.c[c], conn.dialect) for c in cols]
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    head = f'INSERT INTO "{table.name}" ({quoted}) VALUES '
+    tail = _conflict_clause(table, cols, on_conflict, updates)
+    one = "(" + ", ".join([mark] * len(cols)) + ")"
+    page = max(1, MAX_PARAMS // len(cols))
+    get = operator.itemgetter(*cols) if len(cols) > 1 else (lambda r: (r[cols[0]],))
+    converted = [(i, f) for i, f in enumerate(convert) if f is not None]
+    for i in range(0, len(rows), page):
+        chunk = rows[i : i + page]
+        params = list(itertools.chain.from_iterable(map(get, chunk)))
+        for j, f in converted:  # only the few columns that need it (e.g. dates on SQLite)
+            params[j :: len(cols)] = [f(v) for v in params[j :: len(cols)]]
+        sql = head + ", ".join([one] * len(chunk)) + tail
+        conn.exec_driver_sql(sql, tuple(params))
+
+
+def _conflict_clause(table: sa.Table, cols: list[str], keys: Sequence[str], updates: dict[str, str] | None) -> str:
+    if not keys:
+        return ""
+    sets = {c: f'excluded."{c}"' for c in cols if c not in keys} | (updates or {})
+    assignments = ", ".join(f'"{c}" = {expr}' for c, expr in sets.items())
+    return f' ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {assignments}'
+
+
+def allocate_ids(conn: sa.Connection, table: sa.Table, n: int) -> list[int]:
+    """Reserve ``n`` new primary keys of ``table`` (so children can be linked without a round trip).
+
+    PostgreSQL draws them from the table's sequence (safe under concurrency); SQLite counts on from
+    ``max(id)``, which is safe because the caller's transaction already holds the write lock.
+    """
+    if n <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        sql = "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)"
+        return [r[0] for r in conn.exec_driver_sql(sql, (table.name, n))]
+    start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+    return list(range(start + 1, start + 1 + n))

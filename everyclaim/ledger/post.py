@@ -26,11 +26,11 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from everyclaim.ledger import match
 from everyclaim.ledger import schema as t
 from everyclaim.ledger.balances import to_cents
+from everyclaim.ledger.db import allocate_ids, bulk_insert
 from everyclaim.ledger.records import (
     Adjustment,
     AtbRow,
@@ -165,8 +165,7 @@ def store_findings(conn: sa.Connection, file_id: int, sha256: str, problems: lis
                  seg_index=p.seg_index, seg_id=p.seg_id, element=p.element, ack_code=p.ack_code,
                  control=p.control, created_at=now)
         )
-    for chunk in _chunks(rows):
-        conn.execute(sa.insert(t.findings), chunk)
+    bulk_insert(conn, t.findings, rows)
     return len(rows)
 
 
@@ -175,29 +174,13 @@ def _chunks(rows: list[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict
         yield rows[i : i + size]
 
 
-def insert_returning_ids(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Multi-row insert of ``rows``; their new ids, in the order of ``rows``."""
-    stmt = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids: list[int] = []
-    for chunk in _chunks(rows):
-        ids.extend(r[0] for r in conn.execute(stmt, chunk))
+def insert_with_ids(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Multi-row insert of ``rows`` with reserved ids; the ids, in the order of ``rows``."""
+    ids = allocate_ids(conn, table, len(rows))
+    for row, id_ in zip(rows, ids, strict=True):
+        row["id"] = id_
+    bulk_insert(conn, table, rows)
     return ids
-
-
-def upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str],
-           set_: dict[str, Any] | None = None) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE, the same on SQLite and PostgreSQL.
-
-    ``set_`` maps columns to expressions over ``excluded`` (default: every non-key column from the
-    new row); pass a callable receiving the statement's ``excluded`` to build them.
-    """
-    if not rows:
-        return
-    ins = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
-    updates = set_(ins.excluded) if callable(set_) else {c: ins.excluded[c] for c in rows[0] if c not in keys}
-    stmt = ins.on_conflict_do_update(index_elements=keys, set_=updates)
-    for chunk in _chunks(rows):
-        conn.execute(stmt, chunk)
 
 
 def _src(s: Source, file_id: int) -> dict[str, Any]:
@@ -267,7 +250,7 @@ class _Poster:
         self._flush_payments()
         self._flush_small()
         rows = list(self.profiles.values())
-        upsert(self.conn, t.payer_profiles, rows, ["payer_id"])
+        bulk_insert(self.conn, t.payer_profiles, rows, on_conflict=["payer_id"])
         self.result.payer_profiles += len(rows)
         self.profiles.clear()
 
@@ -277,8 +260,7 @@ class _Poster:
             (t.transaction_acks, self.txn_acks, "transaction_acks"),
             (t.atb_rows, self.atb, "atb_rows"),
         ):
-            for chunk in _chunks(rows):
-                self.conn.execute(sa.insert(table), chunk)
+            bulk_insert(self.conn, table, rows)
             setattr(self.result, counter, getattr(self.result, counter) + len(rows))
             rows.clear()
 
@@ -300,12 +282,12 @@ class _Poster:
             self.result.skipped_transactions += 1
             return
         self.seen_txn.add(digest)
-        rid = insert_returning_ids(self.conn, t.remittances, [_remit_row(remit, digest, self.file_id)])[0]
+        rid = insert_with_ids(self.conn, t.remittances, [_remit_row(remit, digest, self.file_id)])[0]
         self.result.transactions += 1
         self._check_bpr(remit, cps, plbs)
         if plbs:
             rows = [_plb_row(p, rid, self.file_id) for p in plbs]
-            self.conn.execute(sa.insert(t.provider_adjustments), rows)
+            bulk_insert(self.conn, t.provider_adjustments, rows)
             self.result.provider_adjustments += len(rows)
         self.payments.extend((rid, remit.payer.id, cp) for cp in cps)
         if len(self.payments) >= BATCH:
@@ -322,14 +304,14 @@ class _Poster:
             return
         batch, self.payments = self.payments, []
         rows = [_payment_row(cp, rid, payer, self.file_id) for rid, payer, cp in batch]
-        ids = insert_returning_ids(self.conn, t.claim_payments, rows)
+        ids = insert_with_ids(self.conn, t.claim_payments, rows)
         lines, line_parents = [], []
         for cp_id, (_, _, cp) in zip(ids, batch, strict=True):
             self._check_claim(cp)
             for sp in cp.lines:
                 lines.append(_line_payment_row(sp, cp_id))
                 line_parents.append((cp_id, sp))
-        line_ids = insert_returning_ids(self.conn, t.line_payments, lines) if lines else []
+        line_ids = insert_with_ids(self.conn, t.line_payments, lines) if lines else []
         adjs, rems = [], []
         for cp_id, (_, _, cp) in zip(ids, batch, strict=True):
             adjs += [_adj_row(a, cp_id, None) for a in cp.adjustments]
@@ -339,9 +321,8 @@ class _Poster:
             adjs += [_adj_row(a, cp_id, lp_id) for a in sp.adjustments]
             rems += [dict(claim_payment_id=cp_id, line_payment_id=lp_id, qualifier=r.qualifier, code=r.code)
                      for r in sp.remarks]
-        for table, rows_ in ((t.adjustments, adjs), (t.remarks, rems)):
-            for chunk in _chunks(rows_):
-                self.conn.execute(sa.insert(table), chunk)
+        bulk_insert(self.conn, t.adjustments, adjs)
+        bulk_insert(self.conn, t.remarks, rems)
         r = self.result
         r.payments, r.lines, r.adjustments = r.payments + len(ids), r.lines + len(lines), r.adjustments + len(adjs)
 
@@ -369,7 +350,7 @@ class _Poster:
             key = (c.pcn, c.payer.id)
             latest[key], times[key] = c, times.get(key, 0) + 1
         rows = [_claim_row(c, self.file_id, times[k]) for k, c in latest.items()]
-        upsert(self.conn, t.claims, rows, ["pcn", "payer_id"], _claim_updates)
+        bulk_insert(self.conn, t.claims, rows, on_conflict=["pcn", "payer_id"], updates=CLAIM_UPDATES)
         ids = match.claim_ids(self.conn, list(latest))
         claim_ids = list(ids.values())
         for table in (t.claim_lines, t.claim_other_payers):
@@ -379,8 +360,7 @@ class _Poster:
         others = [_other_payer_row(o, ids[k]) for k, c in latest.items() for o in c.other_payers]
         subs = [_submission_row(c, ids[(c.pcn, c.payer.id)], self.file_id) for c in batch]
         for table, rows_ in ((t.claim_lines, lines), (t.claim_other_payers, others), (t.submissions, subs)):
-            for chunk in _chunks(rows_):
-                self.conn.execute(sa.insert(table), chunk)
+            bulk_insert(self.conn, table, rows_)
         self.result.claims += len(batch)
         self.result.lines += len(lines)
 
@@ -389,7 +369,7 @@ class _Poster:
         snap = self.snapshots.get(rec.as_of)
         if snap is None:
             row = dict(as_of=rec.as_of, file_id=self.file_id)
-            snap = self.snapshots[rec.as_of] = insert_returning_ids(self.conn, t.atb_snapshots, [row])[0]
+            snap = self.snapshots[rec.as_of] = insert_with_ids(self.conn, t.atb_snapshots, [row])[0]
         self.atb.append(_atb_row(rec, snap))
         expected = rec.total_charge - rec.insurance_payments - rec.patient_payments - rec.adjustments
         if rec.balance != expected:
@@ -408,12 +388,11 @@ def txn_hash(remit: Remittance, cps: list[ClaimPayment]) -> str:
     return hashlib.sha256("|".join(head + claims_).encode()).hexdigest()
 
 
-def _claim_updates(excluded: Any) -> dict[str, Any]:
-    keep = {"id", "pcn", "payer_id", "first_billed_date", "submission_count"}
-    updates = {c.name: excluded[c.name] for c in t.claims.c if c.name not in keep}
-    updates["first_billed_date"] = sa.func.coalesce(t.claims.c.first_billed_date, excluded.first_billed_date)
-    updates["submission_count"] = t.claims.c.submission_count + excluded.submission_count
-    return updates
+# A resubmission updates the claim from its latest submission, but keeps when it was first billed.
+CLAIM_UPDATES = {
+    "first_billed_date": "coalesce(claims.first_billed_date, excluded.first_billed_date)",
+    "submission_count": "claims.submission_count + excluded.submission_count",
+}
 
 
 def _claim_row(c: Claim, file_id: int, times: int) -> dict[str, Any]:
