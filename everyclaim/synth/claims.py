@@ -26,6 +26,7 @@ from everyclaim.ledger.records import (
 from everyclaim.synth.catalog import Catalog, Fee, Payer
 
 NO_SOURCE = Source("")
+CLP06 = {"CI": "12", "BL": "12"}  # 837 SBR09 commercial / BCBS have no 835 CLP06 code: PPO
 _MONEY: dict[int, Decimal] = {}
 
 
@@ -298,7 +299,7 @@ def payment_record(
     patient = spec.patient or spec.subscriber
     return ClaimPayment(
         NO_SOURCE, spec.pcn, status, money(sign * spec.charge), money(sign * paid), money(sign * pr),
-        payer.claim_filing, icn, spec.facility, frequency, spec.drg,
+        CLP06.get(payer.claim_filing, payer.claim_filing), icn, spec.facility, frequency, spec.drg,
         Party("QC", patient.name, patient.first, "MI", spec.subscriber.id),
         Party("IL", spec.subscriber.name, spec.subscriber.first, "MI", spec.subscriber.id)
         if spec.patient is not None else None,
