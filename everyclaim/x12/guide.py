@@ -10,6 +10,7 @@ within that loop, in guide order, each with the qualifier that identifies it (``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -45,6 +46,9 @@ class SegNode:
     elements: tuple[ElementSpec | None, ...]
     qual: tuple[int, int, frozenset[str]] | None = None  # (element, component or 0, codes)
     posted: frozenset[int] = frozenset()
+    # ``ok(elements, delimiters)``: True only when checking the elements would report nothing (the
+    # walker's fast path; on False it runs the full check, which words the findings). See _checker.
+    ok: Callable[[list[str], Any], bool] | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -60,6 +64,11 @@ class LoopNode:
     table: dict[str, tuple[Candidate, ...]] = field(default_factory=dict)
     needed: bool = False  # the loop (or a descendant) holds a posted element
     required: tuple[SegNode | LoopNode, ...] = ()
+    # compiled for the walker's fast path (see _compile):
+    must: tuple[SegNode | LoopNode, ...] = ()  # ``required`` less a required trigger (always present)
+    # seg_id -> (qualifier element or 0, qualifier is a component, {value: candidates}, default candidates)
+    fast: dict[str, tuple[int, int, dict[str, tuple[Candidate, ...]], tuple[Candidate, ...]]] = field(
+        default_factory=dict)
 
 
 @dataclass(slots=True, eq=False)
@@ -203,9 +212,121 @@ def _compile(loop: LoopNode) -> None:
         table.setdefault(cand.seg.id, []).append(cand)
     loop.table = {k: tuple(v) for k, v in table.items()}
     loop.required = tuple(c for c in loop.children if c.usage == "R")
+    loop.must = tuple(c for c in loop.required if c is not loop.children[0])
+    loop.fast = {k: _matcher(v) for k, v in loop.table.items() if _matcher(v) is not None}
+    for c in loop.children:
+        if isinstance(c, SegNode) and c.ok is None:
+            c.ok = _checker(c)
     for c in loop.children:
         if isinstance(c, LoopNode):
             _compile(c)
+
+
+def _matcher(cands: tuple[Candidate, ...]):  # noqa: ANN202
+    """``(element, component, {value: candidates}, default)``: the candidates (in guide order) whose
+    qualifier admits a value, so the walker finds one with a dict look-up instead of a scan. ``None``
+    when the candidates qualify on different elements (none in the current guides: the walker scans)."""
+    quals = {(c.qual[0], c.qual[1]) for c in cands if c.qual is not None}
+    if len(quals) > 1:
+        return None
+    default = tuple(c for c in cands if c.qual is None)
+    if not quals:
+        return (0, 0, {}, default)
+    (qi, qc), = quals
+    values = {v for c in cands if c.qual is not None for v in c.qual[2]}
+    by = {v: tuple(c for c in cands if c.qual is None or v in c.qual[2]) for v in values}
+    return (qi, qc, by, default)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Compiled element checks: one straight-line function per segment node, generated once per guide.
+# It answers "would the walker's element check report nothing?" with cheap len() / str / set tests and
+# must never say True when the full check (walk._Walker.check_elements) would report something; when it
+# says False the walker runs the full check, which decides and words the findings.
+# ---------------------------------------------------------------------------------------------------
+_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+MMDD = frozenset(f"{m:02d}{d:02d}" for m in range(1, 13) for d in range(1, _DAYS[m] + 1))
+
+
+def _value_test(spec: ElementSpec, consts: dict[str, object]) -> str:
+    """A Python expression over ``v`` (non-empty) that is True only when ``walk._bad_value`` is ``""``."""
+    t, lo, hi = spec.type, spec.min, spec.max
+    if t in ("AN", "ID"):
+        tests = [f"len(v) <= {hi}" if lo <= 1 else f"{lo} <= len(v) <= {hi}"]
+        if spec.codes is not None:
+            name = f"C{len(consts)}"
+            consts[name] = spec.codes
+            tests.append(f"v in {name}")
+        return " and ".join(tests)
+    if t == "R":
+        return f"(x := v.lstrip('-').replace('.', '', 1)).isdigit() and len(x) <= {hi}"
+    if t[0] == "N":
+        return f"(x := v.lstrip('-')).isdigit() and len(x) <= {hi}"
+    if t == "DT":
+        if lo == hi == 8:
+            return "len(v) == 8 and v.isdigit() and ((x := v[4:]) in MMDD) and (x != '0229' or not int(v[:4]) % 4)"
+        if lo == hi == 6:
+            return "len(v) == 6 and v.isdigit() and ((x := v[2:]) in MMDD) and (x != '0229' or not int(v[:2]) % 4)"
+        return "False"
+    if t == "TM":
+        return "len(v) in (4, 6, 7, 8) and v.isdigit() and v[:2] < '24' and v[2:4] < '60'"
+    return "True"
+
+
+def _checker_source(node: SegNode, consts: dict[str, object]) -> str:
+    specs = node.elements
+    required = [s.pos for s in specs if s is not None and s.usage == "R"]
+    need = max(required, default=0) + 1
+    body = ["    n = len(e)", f"    if n > {len(specs) + 1} or n < {need}:", "        return False"]
+    if node.id == "DTP":
+        d8 = "len({0}) == 8 and {0}.isdigit() and (x := {0}[4:]) in MMDD and (x != '0229' or not int({0}[:4]) % 4)"
+        body += ["    if n > 3:", "        f, v = e[2], e[3]",
+                 f"        if f == 'D8' and not ({d8.format('v')}):", "            return False",
+                 "        if f == 'RD8':",
+                 "            if not (len(v) == 17 and v[8] == '-' and v[:8] <= v[9:]):", "                return False",
+                 "            a, b = v[:8], v[9:]",
+                 f"            if not ({d8.format('a')}) or not ({d8.format('b')}):", "                return False"]
+    for spec in specs:
+        if spec is None:
+            continue
+        i = spec.pos
+        ind = "    "
+        if i >= need:  # optional from here on: the elements are in order, so n <= i ends the check
+            body += [f"    if n <= {i}:", "        return True"]
+        body.append(f"{ind}v = e[{i}]")
+        if spec.usage == "R":
+            body += [f"{ind}if not v:", f"{ind}    return False"]
+        else:
+            body += [f"{ind}if v:"]
+            ind += "    "
+        if spec.components is None:
+            body += [f"{ind}if not ({_value_test(spec, consts)}):", f"{ind}    return False"]
+            continue
+        comps = spec.components
+        body += [f"{ind}c = d.component", f"{ind}if c in v:", f"{ind}    p = v.split(c)", f"{ind}else:"]
+        if len(comps) > 1:
+            body += [f"{ind}    if foreign(v, d):", f"{ind}        return False"]
+        body += [f"{ind}    p = (v,)", f"{ind}k = len(p)"]
+        for j, cs in enumerate(comps):
+            if cs is None:
+                continue
+            body.append(f"{ind}v = p[{j}] if k > {j} else ''")
+            if cs.usage == "R":
+                body += [f"{ind}if not v or not ({_value_test(cs, consts)}):", f"{ind}    return False"]
+            else:
+                body += [f"{ind}if v and not ({_value_test(cs, consts)}):", f"{ind}    return False"]
+    body.append("    return True")
+    return "def ok(e, d):\n" + "\n".join(body) + "\n"
+
+
+def _checker(node: SegNode) -> Callable[[list[str], Any], bool]:
+    from everyclaim.x12.walk import _foreign_separator  # noqa: PLC0415 - the walker's own rule
+
+    consts: dict[str, object] = {}
+    src = _checker_source(node, consts)
+    ns: dict[str, object] = {"MMDD": MMDD, "foreign": _foreign_separator, **consts}
+    exec(compile(src, f"<guide check {node.loop.id}/{node.id}>", "exec"), ns)  # noqa: S102 - generated above
+    return ns["ok"]  # type: ignore[return-value]
 
 
 def iter_loops(loop: LoopNode):  # noqa: ANN201 - a small generator helper for tests and tools

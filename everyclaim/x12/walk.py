@@ -146,20 +146,75 @@ class _Walker:
 
     # ---- the pass ------------------------------------------------------------------------------
     def run(self) -> Iterator[Walked]:
+        """The hot loop. Inside a transaction the common case is inlined: the segment is found in a
+        loop's compiled ``fast`` table (one dict look-up on its qualifier), it stays in the innermost
+        loop, and the node's compiled ``ok`` says its elements are fine. Anything else (a new loop, an
+        unknown or misplaced segment, a suspect element) goes through :meth:`place` / :meth:`enter` /
+        :meth:`check_elements`, which decide and word every finding and error."""
         last: Segment | None = None
+        new = tuple.__new__
+        stack: list[list] = self.stack
         for seg in self.w.segments:
             last = seg
-            if self.st is not None:
-                sid = seg.id
-                if sid in _ENVELOPE and sid != "SE":
+            if self.st is None:
+                yield new(Walked, (self.envelope(seg), seg))
+                stack = self.stack
+                continue
+            sid = seg[1]
+            if sid in _ENVELOPE:
+                if sid != "SE":
                     self.problem(True, "X12-ST-CUT-OFF", f"transaction {self.st.get(2)} has no SE before {sid}",
                                  seg, 0, "IK5-2")
-                loop = self.place(seg)
-                yield Walked(loop, seg)
-                if sid == "SE":
-                    self.close_st(seg)
+                yield new(Walked, (self.place(seg), seg))
+                self.close_st(seg)
                 continue
-            yield Walked(self.envelope(seg), seg)
+            # -- find the candidate: the same search as place(), by qualifier value
+            level = len(stack) - 1
+            top = level
+            found = None
+            while level >= 0:
+                frame = stack[level]
+                m = frame[0].fast.get(sid)
+                if m is not None:
+                    qi = m[0]
+                    if qi:
+                        e = seg[2]
+                        v = e[qi] if qi < len(e) else ""
+                        if m[1]:
+                            d = seg[3]
+                            comp = d.component
+                            if comp not in v:
+                                comp = _foreign_separator(v, d) or comp
+                            v = v.split(comp)[0]
+                        cands = m[2].get(v, m[3])
+                    else:
+                        cands = m[3]
+                    cur = frame[1]
+                    for c in cands:
+                        if c.pos >= cur:
+                            found = c
+                            break
+                    if found is not None:
+                        break
+                level -= 1
+            if found is None or found.implicit is not None or found.enter or level != top:
+                loop = self.place(seg) if found is None else self.enter(seg, level, found)
+                yield new(Walked, (loop, seg))
+                continue
+            # -- the segment stays in the innermost loop (enter() without loops to open or close)
+            node = found.seg
+            frame[1] = node.pos
+            counts = frame[2]
+            n = counts.get(node, 0) + 1
+            counts[node] = n
+            if n > node.max_use and node.max_use:
+                self.problem(False, "X12-SEGMENT-REPEAT", f"{node.id} used {n} times in loop "
+                             f"{frame[0].id}, at most {node.max_use} allowed", seg, 0, "5")
+            if sid == "HL":
+                self.check_hl(seg)
+            if not node.ok(seg[2], seg[3]):
+                self.check_elements(seg, node)
+            yield new(Walked, (frame[0].id, seg))
         self.finish(last)
 
     def envelope(self, seg: Segment) -> str:
@@ -408,11 +463,17 @@ class _Walker:
                          f"{frame[0].id}, at most {node.max_use} allowed", seg, 0, "5")
         if node.id == "HL":
             self.check_hl(seg)
-        self.check_elements(seg, node)
+        if not node.ok(seg.elements, seg.delimiters):
+            self.check_elements(seg, node)
         return frame[0].id
 
     def close_frame(self, frame: list, seg: Segment) -> None:
         loop, _, counts = frame
+        for child in loop.must:
+            if child not in counts:
+                break
+        else:
+            return  # every required child is there (the fast path of the check below)
         for child in loop.required:
             if child not in counts and not (child is loop.children[0] and child.usage == "R"):
                 severe = child.needed if isinstance(child, LoopNode) else (
