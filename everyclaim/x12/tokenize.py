@@ -42,27 +42,57 @@ _HEADER_CHARS = 4096  # enough text to read an ISA (106 chars) or an ST segment
 
 
 def sniff(first_bytes: bytes) -> str | None:
-    """``"x12"`` when ``first_bytes`` look like X12 (ISA, GS or ST after an optional BOM/whitespace)."""
+    """``"x12"`` when ``first_bytes`` look like X12 (ISA, GS or ST after an optional BOM/whitespace).
+
+    ``ISA`` must be followed by a separator that is neither alphanumeric nor whitespace, ``GS`` by a
+    separator and a two-letter functional id, ``ST`` by a separator and a three-digit transaction set id
+    (so a README starting "ISA stands for" or a CSV starting "ST,CITY" is not X12). UTF-16 is recognized
+    with a BOM or, without one, from ``ISA`` in either byte order; a head cut in the middle of a UTF-16
+    code unit is fine.
+    """
     b = first_bytes
     if b.startswith(_BOM8):
         b = b[3:]
-    elif b[:2] in (b"\xff\xfe", b"\xfe\xff") or b[:6] == b"I\x00S\x00A\x00":
-        try:
-            b = b.decode("utf-16").encode("latin-1", "replace")
-        except UnicodeDecodeError:
-            return None
+    else:
+        encoding = _utf16(b)
+        if encoding:
+            b = b[: len(b) // 2 * 2].decode(encoding, "replace").encode("latin-1", "replace")
     b = b.lstrip(b" \t\r\n")
-    if b[:3] == b"ISA" and len(b) > 3 and not b[3:4].isalnum():
+    if b[:3] == b"ISA" and len(b) > 3 and not b[3:4].isalnum() and b[3:4] not in b" \t\r\n\x00":
         return "x12"
-    if b[:2] in (b"GS", b"ST") and len(b) > 2 and not b[2:3].isalnum() and b[2:3] not in b" \r\n":
-        return "x12"
-    return None
+    return "x12" if _envelope_start(b[:8].decode("latin-1")) else None
 
 
-def segments_from_path(path: str | Path, chunk_size: int = CHUNK_SIZE) -> Iterator[Segment]:
-    """All segments of the file at ``path`` (see :func:`read_segments`)."""
-    with open(path, "rb") as f:
-        yield from read_segments(f, str(path), chunk_size)
+def _utf16(b: bytes) -> str:
+    """The UTF-16 codec of ``b`` when it starts with a UTF-16 BOM or with ``ISA`` in UTF-16, else ``""``."""
+    if b[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    if b[:6] == b"I\x00S\x00A\x00":
+        return "utf-16-le"
+    if b[:6] == b"\x00I\x00S\x00A":
+        return "utf-16-be"
+    return ""
+
+
+def _envelope_start(t: str) -> bool:
+    """``t`` starts like a bare ``GS`` (``GS*HC*``) or ``ST`` (``ST*837*``) segment."""
+    sep = t[2:3]
+    if not sep or sep.isalnum() or sep in _WHITESPACE or sep in "\x00.-":
+        return False
+    if t[:2] == "GS":
+        return t[3:5].isalpha() and t[5:6] == sep
+    if t[:2] == "ST":
+        return t[3:6].isdigit() and len(t) > 6 and not t[6].isalnum()
+    return False
+
+
+def segments_from_path(path: str | Path, chunk_size: int = CHUNK_SIZE) -> Tokens:
+    """All segments of the file at ``path`` (see :func:`read_segments`); the file is opened when iterated.
+
+    Like :func:`read_segments` the result has ``findings`` (encoding notes), so a walker that collects
+    ``segments.findings`` sees them.
+    """
+    return _PathTokens(path, chunk_size)
 
 
 class Tokens:
@@ -78,6 +108,17 @@ class Tokens:
         return _segments(_text_chunks(self), self.file_name)
 
 
+class _PathTokens(Tokens):
+    def __init__(self, path: str | Path, chunk_size: int) -> None:
+        super().__init__(None, str(path), chunk_size)  # type: ignore[arg-type]
+        self.path = path
+
+    def __iter__(self) -> Iterator[Segment]:
+        with open(self.path, "rb") as f:
+            self.stream = f
+            yield from _segments(_text_chunks(self), self.file_name)
+
+
 def read_segments(stream: BinaryIO, file_name: str, chunk_size: int = CHUNK_SIZE) -> Tokens:
     """Stream the segments of ``stream`` (opened in binary mode). Raises :class:`X12Rejected` lazily."""
     return Tokens(stream, file_name, chunk_size)
@@ -86,18 +127,29 @@ def read_segments(stream: BinaryIO, file_name: str, chunk_size: int = CHUNK_SIZE
 # --------------------------------------------------------------------------------------------------
 # bytes -> text
 # --------------------------------------------------------------------------------------------------
+def _latin1_bytes(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read one by one as latin-1."""
+    assert isinstance(exc, UnicodeDecodeError)
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error("everyclaim-latin1", _latin1_bytes)
+
+
 def _text_chunks(tokens: Tokens) -> Iterator[str]:
     read, size, name = tokens.stream.read, tokens.chunk_size, tokens.file_name
-    first = read(size)
+    # the head (BOM, UTF-16 detection, NUL check) is looked at whole, whatever the chunk size
+    head = [read(size)]
+    have = len(head[0])
+    while have < _HEADER_CHARS and head[-1]:
+        head.append(read(size))
+        have += len(head[-1])
+    first = b"".join(head)
     encoding = "utf-8"
     if first.startswith(_BOM8):
         first = first[3:]
-    elif first[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        encoding = "utf-16"
-    elif first[:6] == b"I\x00S\x00A\x00":
-        encoding = "utf-16-le"
-    elif first[:6] == b"\x00I\x00S\x00A":
-        encoding = "utf-16-be"
+    elif _utf16(first):
+        encoding = _utf16(first)
     elif b"\x00" in first[:_HEADER_CHARS]:
         raise reject("X12-BINARY", "not an X12 interchange: binary data (NUL bytes) that is not UTF-16 X12",
                      name, ack_code="TA1-024")
@@ -105,24 +157,23 @@ def _text_chunks(tokens: Tokens) -> Iterator[str]:
         tokens.findings.append(Problem("X12-ENCODING", "finding", f"file is encoded in {encoding}, "
                                        "X12 expects single-byte text", name, ack_code="TA1-024"))
     decoder = codecs.getincrementaldecoder(encoding)()
-    latin1 = False
-    chunk = first
-    while chunk:
-        if latin1:
-            yield chunk.decode("latin-1")
-        else:
-            try:
-                yield decoder.decode(chunk)
-            except UnicodeDecodeError:
-                if encoding != "utf-8":
-                    raise reject("X12-ENCODING", f"undecodable {encoding} text", name, ack_code="TA1-024") from None
-                latin1 = True
-                tokens.findings.append(Problem("X12-ENCODING", "finding", "bytes that are not UTF-8: "
-                                               "read as latin-1", name, ack_code="IK4-6"))
-                yield (decoder.getstate()[0] + chunk).decode("latin-1")
+    chunk, final = first, not first
+    while True:
+        try:
+            yield decoder.decode(chunk, final)
+        except UnicodeDecodeError:
+            if encoding != "utf-8":
+                raise reject("X12-ENCODING", f"undecodable {encoding} text", name, ack_code="TA1-024") from None
+            # A byte that is not part of valid UTF-8 is read as latin-1, byte by byte, so the text does not
+            # depend on where the chunks end. The failed call left the decoder's state as it was.
+            decoder.errors = "everyclaim-latin1"
+            tokens.findings.append(Problem("X12-ENCODING", "finding", "bytes that are not UTF-8: "
+                                           "read as latin-1", name, ack_code="IK4-6"))
+            yield decoder.decode(chunk, final)
+        if final:
+            return
         chunk = read(size)
-    if not latin1:
-        yield decoder.decode(b"", final=True)
+        final = not chunk
 
 
 # --------------------------------------------------------------------------------------------------
@@ -140,7 +191,7 @@ def _segments(chunks: Iterator[str], name: str) -> Iterator[Segment]:
     index = 0
     while True:
         term, sep = d.segment, d.element
-        ws = "".join(c for c in _WHITESPACE + "\x00\x1a\xa0" if c not in (term, sep, d.component, d.repetition))
+        ws = _layout_chars(d)
         parts = buf.split(term)
         buf = "" if eof else parts.pop()
         resync = False
@@ -151,13 +202,16 @@ def _segments(chunks: Iterator[str], name: str) -> Iterator[Segment]:
                 continue
             els = part.split(sep)
             sid = els[0]
-            if sid == "ISA":
+            if sid == "ISA" or (len(sid) > 3 and sid.startswith("ISA") and not sid[3].isalnum()):
+                # a later ISA may declare other delimiters (its element separator is not ours: "ISA|00|...")
                 nd = _isa_delimiters(part + term, name, index + 1, d)
                 if nd.segment != term or nd.element != sep:
-                    buf = term.join([part, *parts[i + 1:], buf])
+                    # re-split the rest with the new delimiters (at the end of input ``buf`` holds nothing)
+                    buf = term.join([part, *parts[i + 1:]] + ([] if eof else [buf]))
                     d, resync = nd, True
                     break
-                d = nd
+                if nd != d:
+                    d, ws = nd, _layout_chars(nd)
             index += 1
             yield new(Segment, (index, sid, els, d))
         if resync:
@@ -174,7 +228,7 @@ def _segments(chunks: Iterator[str], name: str) -> Iterator[Segment]:
 def _header(buf: str, name: str) -> Delimiters:
     if buf.startswith("ISA"):
         return _isa_delimiters(buf, name, 1, None)
-    if buf.startswith("ST") and len(buf) > 3 and not buf[2].isalnum() and buf[2] not in _WHITESPACE:
+    if _envelope_start(buf[:8]) and buf.startswith("ST"):
         sep, i = buf[2], 3
         while i < len(buf) and (buf[i].isalnum() or buf[i] == sep or buf[i] == " "):
             i += 1
@@ -183,6 +237,11 @@ def _header(buf: str, name: str) -> Delimiters:
     found = buf[:4].encode("unicode_escape").decode("ascii")
     raise reject("X12-NOT-X12", f"not an X12 interchange: expected ISA at byte 0, found '{found}'",
                  name, 1, buf[:3].split("*")[0][:3], ack_code="TA1-024")
+
+
+def _layout_chars(d: Delimiters) -> str:
+    """Characters stripped around segments (line breaks, indentation) that are not delimiters of ``d``."""
+    return "".join(c for c in _WHITESPACE + "\x00\x1a\xa0" if c not in (d.segment, d.element, d.component, d.repetition))
 
 
 def _isa_delimiters(text: str, name: str, index: int, prev: Delimiters | None) -> Delimiters:
