@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import operator
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ def make_engine(url: str, **kw: object) -> sa.Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts of a large file stay in memory
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -100,41 +101,66 @@ def current_revision(conn: sa.Connection) -> str | None:
 MAX_PARAMS = 30_000  # below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters per statement
 
 
+def _iso(v: Any) -> Any:
+    return None if v is None else v.isoformat()
+
+
 def _converter(col: sa.Column, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
     """SQLAlchemy's own bind processing for ``col`` (e.g. SQLite dates as ISO text), or None."""
+    if dialect.name == "sqlite" and type(col.type) is sa.Date:
+        return _iso  # what SQLAlchemy stores ("YYYY-MM-DD"), without its per-value formatting
     return col.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
                 on_conflict: Sequence[str] = (), updates: dict[str, str] | None = None) -> None:
-    """Insert ``rows`` (dicts with the same keys) with multi-row ``INSERT ... VALUES (...), (...)``.
+    """Insert ``rows`` (dicts with the same keys) in large batches, bypassing per-row ORM work.
 
+    SQLite gets multi-row ``INSERT ... VALUES (...), (...)``; PostgreSQL gets ``COPY`` (into a
+    temporary table first when upserting, then ``INSERT ... SELECT ... ON CONFLICT``).
     With ``on_conflict`` (key columns) it upserts: ``ON CONFLICT (keys) DO UPDATE SET`` every other
     column from ``excluded``, or the SQL expressions in ``updates`` (``{"col": "coalesce(...)"}``).
-    Values bypass SQLAlchemy's per-row processing; they are converted as SQLAlchemy would store them.
     """
     if not rows:
         return
     cols = list(rows[0])
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    convert = [_converter(table.c[c], conn.dialect) for c in cols]
-    quoted = ", ".join(f'"{c}"' for c in cols)
-    head = f'INSERT INTO "{table.name}" ({quoted}) VALUES '
-    tail = _conflict_clause(table, cols, on_conflict, updates)
-    one = "(" + ", ".join([mark] * len(cols)) + ")"
-    page = max(1, MAX_PARAMS // len(cols))
     get = operator.itemgetter(*cols) if len(cols) > 1 else (lambda r: (r[cols[0]],))
-    converted = [(i, f) for i, f in enumerate(convert) if f is not None]
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    tail = _conflict_clause(cols, on_conflict, updates)
+    if conn.dialect.name == "postgresql":
+        _pg_copy(conn, table.name, cols, map(get, rows), tail)
+        return
+    convert = [(j, f) for j, f in enumerate(_converter(table.c[c], conn.dialect) for c in cols) if f]
+    head = f'INSERT INTO "{table.name}" ({quoted}) VALUES '
+    one = "(" + ", ".join(["?"] * len(cols)) + ")"
+    page = max(1, MAX_PARAMS // len(cols))
     for i in range(0, len(rows), page):
         chunk = rows[i : i + page]
         params = list(itertools.chain.from_iterable(map(get, chunk)))
-        for j, f in converted:  # only the few columns that need it (e.g. dates on SQLite)
+        for j, f in convert:  # only the few columns that need it (dates on SQLite)
             params[j :: len(cols)] = [f(v) for v in params[j :: len(cols)]]
-        sql = head + ", ".join([one] * len(chunk)) + tail
-        conn.exec_driver_sql(sql, tuple(params))
+        conn.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail, tuple(params))
 
 
-def _conflict_clause(table: sa.Table, cols: list[str], keys: Sequence[str], updates: dict[str, str] | None) -> str:
+def _pg_copy(conn: sa.Connection, table: str, cols: list[str], values: Iterable[tuple[Any, ...]],
+             conflict: str) -> None:
+    """COPY ``values`` into ``table`` (through a temporary table when ``conflict`` is an upsert)."""
+    raw = conn.connection.dbapi_connection
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    target = f"_bulk_{table}" if conflict else table
+    with raw.cursor() as cur:  # type: ignore[union-attr]
+        if conflict:
+            cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{target}" (LIKE "{table}" INCLUDING DEFAULTS) '
+                        "ON COMMIT DROP")
+        with cur.copy(f'COPY "{target}" ({quoted}) FROM STDIN') as copy:
+            for row in values:
+                copy.write_row(row)
+        if conflict:
+            cur.execute(f'INSERT INTO "{table}" ({quoted}) SELECT {quoted} FROM "{target}"{conflict}')
+            cur.execute(f'TRUNCATE "{target}"')
+
+
+def _conflict_clause(cols: list[str], keys: Sequence[str], updates: dict[str, str] | None) -> str:
     if not keys:
         return ""
     sets = {c: f'excluded."{c}"' for c in cols if c not in keys} | (updates or {})

@@ -35,18 +35,25 @@ def remittance_exists(conn: sa.Connection, txn_hash: str) -> bool:
     return conn.execute(stmt).first() is not None
 
 
-def claim_ids(conn: sa.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Ids of the claims with these (pcn, payer id) keys, one query per 5000 keys."""
-    out: dict[tuple[str, str], int] = {}
+def claim_ids(conn: sa.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """``{(pcn, payer id): (claim id, submission count)}`` for these keys, one query per 5000 PCNs."""
+    out: dict[tuple[str, str], tuple[int, int]] = {}
     wanted = set(keys)
     pcns = sorted({k[0] for k in keys})
-    c = t.claims.c
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     for i in range(0, len(pcns), 5000):
-        stmt = sa.select(c.id, c.pcn, c.payer_id).where(c.pcn.in_(pcns[i : i + 5000]))
-        for cid, pcn, payer in conn.execute(stmt):
+        chunk = pcns[i : i + 5000]
+        sql = f"SELECT id, pcn, payer_id, submission_count FROM claims WHERE pcn IN ({', '.join([mark] * len(chunk))})"
+        for cid, pcn, payer, n in conn.exec_driver_sql(sql, tuple(chunk)):
             if (pcn, payer) in wanted:
-                out[(pcn, payer)] = cid
+                out[(pcn, payer)] = (cid, n)
     return out
+
+
+def delete_children(conn: sa.Connection, table: sa.Table, claim_ids_: list[int]) -> None:
+    """Delete ``table``'s rows of these claims (a replacement's lines replace the old ones)."""
+    for i in range(0, len(claim_ids_), 5000):
+        conn.execute(sa.delete(table).where(table.c.claim_id.in_(claim_ids_[i : i + 5000])))
 
 
 def _match(conn: sa.Connection, table: sa.Table, charge: Any = None) -> None:
@@ -58,12 +65,11 @@ def _match(conn: sa.Connection, table: sa.Table, charge: Any = None) -> None:
     passes: list[Any] = [by_payer, c.c.pcn == row.pcn]
     if charge is not None:
         passes.append((c.c.pcn == row.pcn) & (c.c.charge_cents == sa.func.abs(charge)))
-    for i, cond in enumerate(passes):
+    # (pcn, payer id) is unique in claims: UPDATE ... FROM (a join, both databases)
+    conn.execute(sa.update(table).where(unmatched, by_payer).values(claim_id=c.c.id))
+    for cond in passes[1:]:  # only the few rows still unmatched: correlated "exactly one" lookups
         first = sa.select(sa.func.min(c.c.id)).where(cond).scalar_subquery()
-        if i == 0:
-            only = sa.exists().where(cond)
-        else:
-            only = sa.select(sa.func.count()).select_from(c).where(cond).scalar_subquery() == 1
+        only = sa.select(sa.func.count()).select_from(c).where(cond).scalar_subquery() == 1
         conn.execute(sa.update(table).where(unmatched, only).values(claim_id=first))
 
 

@@ -351,11 +351,11 @@ class _Poster:
             latest[key], times[key] = c, times.get(key, 0) + 1
         rows = [_claim_row(c, self.file_id, times[k]) for k, c in latest.items()]
         bulk_insert(self.conn, t.claims, rows, on_conflict=["pcn", "payer_id"], updates=CLAIM_UPDATES)
-        ids = match.claim_ids(self.conn, list(latest))
-        claim_ids = list(ids.values())
+        found = match.claim_ids(self.conn, list(latest))
+        ids = {k: cid for k, (cid, _) in found.items()}
+        resubmitted = [cid for k, (cid, n) in found.items() if n > times[k]]
         for table in (t.claim_lines, t.claim_other_payers):
-            for i in range(0, len(claim_ids), BATCH):
-                self.conn.execute(sa.delete(table).where(table.c.claim_id.in_(claim_ids[i : i + BATCH])))
+            match.delete_children(self.conn, table, resubmitted)
         lines = [_claim_line_row(ln, ids[k]) for k, c in latest.items() for ln in c.lines]
         others = [_other_payer_row(o, ids[k]) for k, c in latest.items() for o in c.other_payers]
         subs = [_submission_row(c, ids[(c.pcn, c.payer.id)], self.file_id) for c in batch]
