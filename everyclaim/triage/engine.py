@@ -1,0 +1,263 @@
+"""Triage every open claim: features -> rules -> gate -> actions, each stage one set-based SQL step.
+
+    rules, errors = load_rules([Path("my-rules/")])
+    with engine.begin() as conn:                 # the caller owns the transaction
+        result = triage(conn, date(2026, 3, 31), rules)
+
+writes one ``triage_results`` row per open claim (tier, action, root cause, rule, hint, confidence,
+balance, expected recovery, priority) under a new ``triage_runs`` row, and returns counts and dollars
+per tier, action and root cause with the time each stage took.
+
+Policies applied in SQL after the rules, whatever a rule says:
+
+* a claim no rule matches is ``manual`` (action ``review``, root cause ``other``);
+* a rule that is not (or no longer) automatic gives tier ``hinted`` (``manual`` stays manual);
+* a **credit balance is never written off**: a credit-balance claim whose rule would do anything but
+  ``refund`` or ``review`` goes to ``refund`` under the guard rule ``guard.credit_balance``.
+
+Expected recovery is the balance times the rule's recovery rate (default by action), times the payer's
+allowed/charge ratio when nothing has been adjudicated or adjusted yet (the balance is the gross charge);
+a refund is negative, a write-off zero. ``priority`` ranks the claims staff work (tiers hinted and
+manual) by expected recovery, 1 first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from everyclaim.triage import features as feat
+from everyclaim.triage.gate import Decision, GateSettings, decisions
+from everyclaim.triage.rules import RuleSet, rules_select
+
+GUARD_ID = "guard.credit_balance"
+GUARD_HINT = ("Credit balance: never written off. Verify the overpayment against the 835s and refund it "
+              "(Medicare: within 60 days of identification).")  # fmt: skip
+MANUAL_HINT = "No triage rule fits: read the claim's story (everyclaim claims show) and work it by hand."
+DEFAULT_RECOVERY = {"": 0.9, "write_off": 0.0, "refund": 1.0, "transfer_to_patient": 0.6, "bill_secondary": 0.8,
+                    "rebill_corrected": 0.7, "rebill_other_payer": 0.7, "appeal": 0.5, "status_inquiry": 0.8,
+                    "review": 0.3}  # fmt: skip
+
+md = feat.triage_metadata
+
+runs = sa.Table(
+    "triage_runs",
+    md,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False, server_default="0"),
+    sa.Column("claims", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("packs", sa.String(400), nullable=False, server_default=""),
+)
+
+rule_state = sa.Table(
+    "triage_rule_state",
+    md,
+    sa.Column("run_id", sa.Integer, primary_key=True),
+    sa.Column("rule_id", sa.String(64), primary_key=True),
+    sa.Column("pack", sa.String(64), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("tier", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(24), nullable=False),
+    sa.Column("root_cause", sa.String(32), nullable=False),
+    sa.Column("hint", sa.Text, nullable=False),
+    sa.Column("adjustment_code", sa.String(32), nullable=False),
+    sa.Column("declared_mode", sa.String(8), nullable=False),
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("recovery_rate", sa.Float, nullable=False),
+)
+
+results = sa.Table(
+    "triage_results",
+    md,
+    sa.Column("run_id", sa.Integer, primary_key=True),
+    sa.Column("atb_row_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("claim_id", sa.BigInteger, index=True),  # the ledger's claim (NULL: ATB row not matched)
+    sa.Column("pcn", sa.String(38), nullable=False),
+    sa.Column("payer_id", sa.String(80), nullable=False),
+    sa.Column("tier", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(24), nullable=False),
+    sa.Column("root_cause", sa.String(32), nullable=False),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+    sa.Column("matched_rule_id", sa.String(64), nullable=False),  # before the credit-balance guard
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("hint", sa.Text, nullable=False),
+    sa.Column("adjustment_code", sa.String(32), nullable=False),
+    sa.Column("confidence", sa.Float),
+    sa.Column("balance_cents", sa.BigInteger, nullable=False),
+    sa.Column("expected_recovery_cents", sa.BigInteger, nullable=False),
+    sa.Column("priority", sa.Integer),
+)
+
+
+@dataclass
+class TriageResult:
+    run_id: int
+    as_of: date
+    claims: int = 0
+    balance_cents: int = 0
+    by_tier: dict[str, dict[str, int]] = field(default_factory=dict)  # tier -> {claims, cents}
+    by_action: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_root_cause: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_rule: dict[str, dict[str, int]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+
+    def as_json(self) -> dict[str, Any]:
+        def dollars(d: dict[str, dict[str, int]]) -> dict[str, dict[str, object]]:
+            return {k: {"claims": v["claims"], "dollars": f"{v['cents'] / 100:.2f}"} for k, v in sorted(d.items())}
+
+        return {"run_id": self.run_id, "as_of": self.as_of.isoformat(), "claims": self.claims,
+                "balance": f"{self.balance_cents / 100:.2f}", "by_tier": dollars(self.by_tier),
+                "by_action": dollars(self.by_action), "by_root_cause": dollars(self.by_root_cause),
+                "by_rule": dollars(self.by_rule), "timings": {k: round(v, 3) for k, v in self.timings.items()}}  # fmt: skip
+
+
+def ensure_tables(conn: sa.Connection) -> None:
+    md.create_all(conn, checkfirst=True)
+
+
+def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSettings = GateSettings()) -> TriageResult:
+    """Triage every open claim on ``as_of`` (see the module docstring). Never commits."""
+    ensure_tables(conn)
+    started = datetime.now(timezone.utc)
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
+
+    n = feat.build_features(conn, as_of)
+    lap("features")
+    gate = decisions(conn, rules, settings)
+    lap("gate")
+    run_id = int(conn.execute(sa.insert(runs).values(as_of=as_of, started_at=started, claims=n,
+                                                     packs=",".join(rules.packs))).inserted_primary_key[0])  # fmt: skip
+    _store_rule_state(conn, run_id, rules, gate)
+    conn.execute(sa.insert(results).from_select([c.name for c in results.c], _results_select(run_id, rules)))
+    lap("rules")
+    result = summarise(conn, run_id, as_of)
+    lap("summary")
+    result.timings = timings
+    conn.execute(sa.update(runs).where(runs.c.id == run_id).values(seconds=sum(timings.values())))
+    return result
+
+
+def _store_rule_state(conn: sa.Connection, run_id: int, rules: RuleSet, gate: dict[str, Decision]) -> None:
+    rows = []
+    for r in rules.rules:
+        d = gate[r.rule.id]
+        rate = r.rule.recovery_rate if r.rule.recovery_rate is not None else DEFAULT_RECOVERY[r.rule.action]
+        rows.append({"run_id": run_id, "rule_id": r.rule.id, "pack": r.pack, "priority": r.rule.priority,
+                     "tier": r.rule.tier, "action": r.rule.action, "root_cause": r.rule.root_cause,
+                     "hint": r.rule.hint, "adjustment_code": r.rule.adjustment_code or "", "declared_mode": r.mode,
+                     "mode": d.mode, "reason": d.reason, "confidence": d.confidence, "recovery_rate": rate})  # fmt: skip
+    if rows:
+        conn.execute(sa.insert(rule_state), rows)
+
+
+def _results_select(run_id: int, rules: RuleSet) -> sa.Select[Any]:
+    f, rs = feat.triage_features, rule_state
+    matched = rules_select(rules).subquery("matched")
+    r = sa.select(rs).where(rs.c.run_id == run_id).subquery("r")
+    rule_id = sa.func.coalesce(matched.c.rule_id, "")
+    credit_guard = (f.c.balance_cents < 0) & sa.func.coalesce(r.c.action, "review").not_in(("refund", "review"))
+    credit_guard = credit_guard | ((f.c.balance_cents < 0) & matched.c.rule_id.is_(None))
+    auto = r.c.mode == "auto"
+    tier = sa.case(
+        (credit_guard, "hinted"),
+        (matched.c.rule_id.is_(None), "manual"),
+        (r.c.tier == "manual", "manual"),
+        (auto, r.c.tier),
+        else_="hinted",
+    )
+    action = sa.case((credit_guard, "refund"), (matched.c.rule_id.is_(None), "review"), else_=r.c.action)
+    root = sa.case((credit_guard, "overpayment"), (matched.c.rule_id.is_(None), "other"), else_=r.c.root_cause)
+    hint = sa.case((credit_guard, GUARD_HINT), (matched.c.rule_id.is_(None), MANUAL_HINT), else_=r.c.hint)
+    unadjudicated = (f.c.atb_insurance_paid_cents == 0) & (f.c.atb_adjustments_cents == 0)
+    gross_ratio = sa.case((unadjudicated, sa.func.coalesce(f.c.payer_allowed_ratio, 1.0)), else_=1.0)
+    rate = sa.case((credit_guard, 1.0), (matched.c.rule_id.is_(None), DEFAULT_RECOVERY["review"]),
+                   else_=r.c.recovery_rate)  # fmt: skip
+    expected = sa.case(
+        (f.c.balance_cents < 0, f.c.balance_cents),
+        (action == "write_off", 0),
+        else_=sa.cast(sa.func.round(f.c.balance_cents * rate * gross_ratio), sa.BigInteger),
+    )
+    inner = (
+        sa.select(
+            sa.literal(run_id).label("run_id"), f.c.atb_row_id, f.c.claim_id, f.c.pcn, f.c.payer_id,
+            tier.label("tier"), action.label("action"), root.label("root_cause"),
+            sa.case((credit_guard, GUARD_ID), else_=rule_id).label("rule_id"), rule_id.label("matched_rule_id"),
+            sa.case((credit_guard, "hint"), else_=sa.func.coalesce(r.c.mode, "")).label("mode"),
+            hint.label("hint"),
+            sa.case((credit_guard, ""), else_=sa.func.coalesce(r.c.adjustment_code, "")).label("adjustment_code"),
+            sa.case((credit_guard, None), else_=r.c.confidence).label("confidence"),
+            f.c.balance_cents, expected.label("expected_recovery_cents"),
+        )
+        .select_from(f.join(matched, matched.c.atb_row_id == f.c.atb_row_id).outerjoin(r, r.c.rule_id == matched.c.rule_id))
+        .subquery("inner")
+    )  # fmt: skip
+    staff = inner.c.tier.in_(("hinted", "manual"))
+    rank = sa.func.row_number().over(
+        partition_by=staff, order_by=(inner.c.expected_recovery_cents.desc(), inner.c.balance_cents.desc(), inner.c.pcn)
+    )
+    cols = [inner.c[c.name] for c in results.c if c.name != "priority"]
+    return sa.select(*cols, sa.case((staff, rank), else_=None).label("priority"))
+
+
+def latest_run(conn: sa.Connection, as_of: date | None = None) -> int | None:
+    ensure_tables(conn)
+    stmt = sa.select(runs.c.id).order_by(runs.c.id.desc()).limit(1)
+    if as_of is not None:
+        stmt = stmt.where(runs.c.as_of == as_of)
+    return conn.execute(stmt).scalar()
+
+
+def summarise(conn: sa.Connection, run_id: int, as_of: date) -> TriageResult:
+    res = TriageResult(run_id=run_id, as_of=as_of)
+    r = results.c
+    stmt = (sa.select(r.tier, r.action, r.root_cause, r.rule_id, sa.func.count(), sa.func.sum(r.balance_cents))
+            .where(r.run_id == run_id).group_by(r.tier, r.action, r.root_cause, r.rule_id))  # fmt: skip
+    groups: dict[str, dict[str, dict[str, int]]] = {k: defaultdict(lambda: {"claims": 0, "cents": 0})
+                                                   for k in ("tier", "action", "root_cause", "rule")}  # fmt: skip
+    for tier, action, root, rule, n, cents in conn.execute(stmt):
+        for key, val in (("tier", tier), ("action", action or "none"), ("root_cause", root or "none"),
+                         ("rule", rule or "(no rule)")):  # fmt: skip
+            groups[key][val]["claims"] += int(n)
+            groups[key][val]["cents"] += int(cents or 0)
+        res.claims += int(n)
+        res.balance_cents += int(cents or 0)
+    res.by_tier, res.by_action = dict(groups["tier"]), dict(groups["action"])
+    res.by_root_cause, res.by_rule = dict(groups["root_cause"]), dict(groups["rule"])
+    return res
+
+
+WORKLIST_COLUMNS = ("claim_id", "tier", "action", "root_cause", "rule_id", "hint", "confidence", "balance",
+                    "expected_recovery", "priority")  # fmt: skip
+
+
+def worklist(conn: sa.Connection, run_id: int) -> list[dict[str, object]]:
+    """The worklist rows of a run (``claim_id`` is the PCN), staff work first by priority."""
+    r = results.c
+    stmt = (sa.select(results).where(r.run_id == run_id)
+            .order_by(r.priority.is_(None), r.priority, r.pcn))  # fmt: skip
+    out = []
+    for row in conn.execute(stmt):
+        out.append({
+            "claim_id": row.pcn, "tier": row.tier, "action": row.action, "root_cause": row.root_cause,
+            "rule_id": row.rule_id, "hint": row.hint,
+            "confidence": "" if row.confidence is None else f"{row.confidence:.3f}",
+            "balance": f"{row.balance_cents / 100:.2f}", "expected_recovery": f"{row.expected_recovery_cents / 100:.2f}",
+            "priority": "" if row.priority is None else row.priority,
+        })  # fmt: skip
+    return out

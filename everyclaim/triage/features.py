@@ -1,0 +1,417 @@
+"""Stage 1 of triage: one row of evidence per open claim, computed set-based in SQL.
+
+An *open claim* is a row of the latest A/R snapshot (``atb_rows``) on or before the as-of date whose
+balance is not zero, joined to the billed claim it was matched to. For all of them at once,
+:func:`build_features` runs one ``INSERT INTO triage_features SELECT ...`` over the ledger: the last
+adjudication (835) and its CARC/RARC set and denial categories, ages in days, filing and appeal
+deadlines from the payer profile, 277CA acknowledgment evidence, secondary coverage, what the ATB says
+against what the 835s say, credit balances, paid twins (duplicates) and reversals.
+
+Every feature is declared once in :data:`FEATURES` with its kind and a sentence of help; the
+``triage_features`` table and the rule language's validation are built from that list, so a rule can
+only name a feature that exists, and a test fails when a feature has no help text.
+
+Kinds: ``int`` (days, counts), ``money`` (integer cents), ``bool``, ``text``, ``set`` (``,a,b,`` of codes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from everyclaim.codes import carc_category_rows, load_code_sets
+from everyclaim.ledger import schema as t
+from everyclaim.triage.sqlfuncs import csv_set, days_since
+
+KINDS = ("int", "money", "bool", "text", "set", "float")
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    name: str
+    kind: str
+    doc: str
+
+
+def _f(name: str, kind: str, doc: str) -> Feature:
+    assert kind in KINDS, kind
+    return Feature(name, kind, doc)
+
+
+FEATURES: tuple[Feature, ...] = (
+    # -- the ATB row ------------------------------------------------------------------------------
+    _f("balance_cents", "money", "Open balance on the ATB row (negative = credit balance)."),
+    _f("is_credit", "bool", "The ATB balance is negative: money to refund, never to write off."),
+    _f("atb_responsibility", "text", "Who the billing system says owes the balance (primary, secondary, patient ...)."),
+    _f("atb_charge_cents", "money", "Total charge on the ATB row."),
+    _f("atb_insurance_paid_cents", "money", "Insurance payments the billing system posted."),
+    _f("atb_patient_paid_cents", "money", "Patient payments the billing system posted."),
+    _f("atb_adjustments_cents", "money", "Adjustments (contractuals, write-offs) the billing system posted."),
+    # -- the billed claim -------------------------------------------------------------------------
+    _f("matched", "bool", "The ATB row is matched to a billed claim (837) in the ledger."),
+    _f("claim_responsibility", "text", "SBR01 of the billed claim: P primary, S secondary, T tertiary."),
+    _f("frequency", "text", "Frequency code of the latest submission (1 original, 7 replacement, 8 void)."),
+    _f("submission_count", "int", "How many times the claim was submitted."),
+    _f("has_prior_auth", "bool", "The 837 carries a prior authorization number (REF*G1)."),
+    _f("has_distinct_modifier", "bool", "A line carries modifier 59, XE, XP, XS or XU (distinct procedural service)."),
+    _f("rendering_tenure_days", "int", "Days since the rendering provider's first service date in the ledger (new providers are low)."),
+    _f("has_secondary_coverage", "bool", "The 837 names other coverage (2320/2330) that pays after this payer."),
+    _f("secondary_billed", "bool", "A claim with the same PCN was billed to a secondary/tertiary payer."),
+    # -- dates and deadlines ----------------------------------------------------------------------
+    _f("days_since_service", "int", "Days from the service date to the as-of date."),
+    _f("days_since_first_billed", "int", "Days from the first submission to the as-of date."),
+    _f("days_since_last_billed", "int", "Days from the latest submission to the as-of date."),
+    _f("days_service_to_first_billed", "int", "Days from service to the first submission (filing lag)."),
+    _f("timely_filing_days", "int", "The payer's timely filing limit in days from service (payer profile)."),
+    _f("appeal_days", "int", "The payer's appeal window in days from the denial (payer profile)."),
+    _f("days_to_filing_deadline", "int", "timely_filing_days - days_since_service (negative = the limit has passed)."),
+    _f("financial_class", "text", "The payer's financial class (medicare, medicaid, commercial, managed_care ...)."),
+    # -- acknowledgments (277CA) ------------------------------------------------------------------
+    _f("ack_count", "int", "Number of 277CA claim acknowledgments."),
+    _f("has_ack_accept", "bool", "A 277CA accepted the claim (A1/A2)."),
+    _f("last_ack_rejected", "bool", "The latest 277CA rejected the claim (A3/A6/A7/A8)."),
+    _f("last_ack_category", "text", "Category code of the latest 277CA (A1, A2, A7 ...)."),
+    _f("days_since_last_ack", "int", "Days from the latest 277CA to the as-of date."),
+    _f("days_service_to_first_accept", "int", "Days from service to the first 277CA acceptance (proof of timely filing)."),
+    # -- remittances (835) ------------------------------------------------------------------------
+    _f("payment_count", "int", "835 claim payments (CLP) matched to the claim, reversals included."),
+    _f("reversal_count", "int", "Reversals (CLP02=22) among them."),
+    _f("reversal_open", "bool", "The latest 835 event is a reversal: the payer took the payment back, no re-adjudication yet."),
+    _f("has_835", "bool", "At least one 835 adjudication that is not reversed."),
+    _f("paid_count", "int", "Adjudications that paid money and were not reversed."),
+    _f("paid_control_count", "int", "Distinct payer claim control numbers (CLP07) among those paid adjudications."),
+    _f("ledger_paid_cents", "money", "Insurance paid according to the 835s (reversals net)."),
+    _f("ledger_pr_cents", "money", "Patient responsibility (PR adjustments) according to the 835s."),
+    _f("ledger_contractual_cents", "money", "Contractual adjustments (CO-45 ...) according to the 835s."),
+    _f("contractual_unposted_cents", "money", "ledger_contractual_cents - atb_adjustments_cents: contractuals the billing system did not post."),
+    _f("paid_twin", "bool", "A paid adjudication exists besides the last one, or another claim for the same subscriber, service date and charge was paid."),
+    _f("last_status", "text", "CLP02 of the last adjudication (1 primary, 2 secondary, 4 denied ...)."),
+    _f("last_paid_cents", "money", "CLP04 of the last adjudication."),
+    _f("last_pr_cents", "money", "Patient responsibility of the last adjudication."),
+    _f("last_denied_cents", "money", "Denied amount (CAS in a denial category) on the last adjudication."),
+    _f("last_carcs", "set", "CARCs on the last adjudication (claim and line level)."),
+    _f("last_group_carcs", "set", "Group-CARC pairs on the last adjudication (e.g. CO-16, PR-2)."),
+    _f("last_rarcs", "set", "RARCs (MOA and LQ*HE) on the last adjudication."),
+    _f("last_categories", "set", "Denial/adjustment categories of the last adjudication's CARCs (codes map)."),
+    _f("denial_category", "text", "The denial category with the most dollars on the last adjudication ('' = no denial)."),
+    _f("days_since_adjudication", "int", "Days from the last adjudication's check date (BPR16) to the as-of date."),
+    _f("days_since_denial", "int", "Days since the last adjudication when it denied money, else NULL."),
+    _f("days_to_appeal_deadline", "int", "appeal_days - days_since_denial (negative = the appeal window has closed)."),
+    _f("payer_allowed_ratio", "float", "The payer's allowed / charge ratio over its paid claims in the ledger (expected recovery)."),
+)
+FEATURE_BY_NAME = {f.name: f for f in FEATURES}
+
+_SQL_TYPE = {"int": sa.Integer, "money": sa.BigInteger, "bool": sa.Boolean, "text": sa.String(80),
+             "set": sa.String(400), "float": sa.Float}  # fmt: skip
+
+triage_metadata = sa.MetaData()
+
+triage_features = sa.Table(
+    "triage_features",
+    triage_metadata,
+    sa.Column("atb_row_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("claim_id", sa.BigInteger, index=True),
+    sa.Column("pcn", sa.String(38), nullable=False),
+    sa.Column("payer_id", sa.String(80), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    *(sa.Column(f.name, _SQL_TYPE[f.kind]) for f in FEATURES),
+)
+
+carc_map = sa.Table(
+    "triage_carc_map",
+    triage_metadata,
+    sa.Column("group_code", sa.String(4), nullable=False),
+    sa.Column("carc", sa.String(8), nullable=False, index=True),
+    sa.Column("rarc", sa.String(16), nullable=False),
+    sa.Column("category", sa.String(40), nullable=False),
+    sa.Column("is_denial", sa.Boolean, nullable=False),
+    sa.Column("specificity", sa.Integer, nullable=False),
+)
+
+DISTINCT_MODIFIERS = ("59", "XE", "XP", "XS", "XU")
+PAID_STATUSES = ("1", "2", "3", "19", "20", "21")
+
+
+def ensure_tables(conn: sa.Connection) -> None:
+    """Create the triage tables when missing (they live outside the ledger's migrations)."""
+    triage_metadata.create_all(conn, checkfirst=True)
+
+
+def load_carc_map(conn: sa.Connection) -> None:
+    """Refresh ``triage_carc_map`` from the code sets (precedence as ``CodeSets.denial_category``)."""
+    kinds = load_code_sets().category_defs
+    rows = [
+        {"group_code": g, "carc": c, "rarc": r, "category": cat, "is_denial": kinds[cat].kind == "denial",
+         "specificity": (2 if r else 0) + (1 if g else 0)}
+        for g, c, r, cat in carc_category_rows()
+    ]  # fmt: skip
+    conn.execute(sa.delete(carc_map))
+    conn.execute(sa.insert(carc_map), rows)
+
+
+def latest_snapshot(conn: sa.Connection, as_of: date) -> tuple[int, date] | None:
+    """The latest ATB snapshot on or before ``as_of``: ``(id, as_of)``."""
+    s = t.atb_snapshots.c
+    row = conn.execute(sa.select(s.id, s.as_of).where(s.as_of <= as_of).order_by(s.as_of.desc(), s.id.desc())
+                       .limit(1)).first()  # fmt: skip
+    return (row[0], row[1]) if row else None
+
+
+def build_features(conn: sa.Connection, as_of: date) -> int:
+    """Replace ``triage_features`` with one row per open claim on ``as_of``; return the row count."""
+    ensure_tables(conn)
+    load_carc_map(conn)
+    conn.execute(sa.delete(triage_features))
+    snap = latest_snapshot(conn, as_of)
+    if snap is None:
+        return 0
+    stmt = features_select(snap[0], as_of)
+    cols = [c.name for c in stmt.selected_columns]
+    conn.execute(sa.insert(triage_features).from_select(cols, stmt))
+    return int(conn.execute(sa.select(sa.func.count()).select_from(triage_features)).scalar_one())
+
+
+# --------------------------------------------------------------------------------------------------
+# The query, in named CTEs
+# --------------------------------------------------------------------------------------------------
+def _open_rows(snapshot_id: int) -> sa.CTE:
+    a = t.atb_rows.c
+    return (sa.select(t.atb_rows).where(a.snapshot_id == snapshot_id, a.balance_cents != 0)
+            .cte("open_rows"))  # fmt: skip
+
+
+def _payments(open_rows: sa.CTE) -> sa.CTE:
+    """Every 835 claim payment of an open claim, with its check date and whether it was reversed."""
+    cp, r = t.claim_payments, t.remittances
+    rev = t.claim_payments.alias("rev")
+    reversed_ = sa.exists().where(rev.c.reverses_id == cp.c.id)
+    return (
+        sa.select(
+            cp.c.id, cp.c.claim_id, cp.c.status, cp.c.paid_cents, cp.c.patient_resp_cents, cp.c.is_reversal,
+            cp.c.payer_claim_control, r.c.payment_date,
+            sa.case((reversed_, 1), else_=0).label("reversed"),
+            sa.func.row_number().over(partition_by=cp.c.claim_id,
+                                      order_by=(r.c.payment_date.desc(), cp.c.id.desc())).label("rn_any"),
+        )
+        .select_from(cp.join(r, r.c.id == cp.c.remittance_id))
+        .where(cp.c.claim_id.in_(sa.select(open_rows.c.claim_id).where(open_rows.c.claim_id.is_not(None))))
+        .cte("pay")
+    )  # fmt: skip
+
+
+def _last_adjudication(pay: sa.CTE) -> sa.CTE:
+    """The latest adjudication per claim that is neither a reversal nor reversed."""
+    live = sa.select(
+        pay.c.id, pay.c.claim_id, pay.c.status, pay.c.paid_cents, pay.c.patient_resp_cents, pay.c.payment_date,
+        sa.func.row_number().over(partition_by=pay.c.claim_id,
+                                  order_by=(pay.c.payment_date.desc(), pay.c.id.desc())).label("rn"),
+    ).where(pay.c.is_reversal.is_(False), pay.c.reversed == 0).subquery("live")
+    return sa.select(live).where(live.c.rn == 1).cte("last_adj")  # fmt: skip
+
+
+def _pay_totals(pay: sa.CTE) -> sa.CTE:
+    live_paid = (pay.c.is_reversal.is_(False)) & (pay.c.reversed == 0) & (pay.c.paid_cents > 0)
+    return sa.select(
+        pay.c.claim_id,
+        sa.func.count().label("payment_count"),
+        sa.func.sum(sa.case((pay.c.is_reversal.is_(True), 1), else_=0)).label("reversal_count"),
+        sa.func.max(sa.case((pay.c.rn_any == 1, sa.case((pay.c.is_reversal.is_(True), 1), else_=0)),
+                            else_=0)).label("last_is_reversal"),
+        sa.func.sum(sa.case((pay.c.is_reversal.is_(False) & (pay.c.reversed == 0), 1), else_=0)).label("live"),
+        sa.func.sum(sa.case((live_paid, 1), else_=0)).label("paid_count"),
+        sa.func.count(sa.distinct(sa.case((live_paid, pay.c.payer_claim_control)))).label("paid_control_count"),
+        sa.func.sum(pay.c.paid_cents).label("paid_cents"),
+    ).group_by(pay.c.claim_id).cte("pay_totals")  # fmt: skip
+
+
+def _categorised_adjustments(pay: sa.CTE) -> sa.CTE:
+    """Every adjustment of those payments with its category (most specific map row wins)."""
+    a, m, rk = t.adjustments, carc_map, t.remarks
+    rarc_ok = sa.or_(m.c.rarc == "", sa.exists().where(rk.c.claim_payment_id == a.c.claim_payment_id,
+                                                       rk.c.code == m.c.rarc))  # fmt: skip
+    best = (sa.select(m.c.category).where(m.c.carc == a.c.carc, sa.or_(m.c.group_code == "",
+            m.c.group_code == a.c.group_code), rarc_ok).order_by(m.c.specificity.desc()).limit(1)
+            .scalar_subquery())  # fmt: skip
+    cat = sa.func.coalesce(best, "other")
+    return (
+        sa.select(a.c.claim_payment_id, pay.c.claim_id, a.c.group_code, a.c.carc, a.c.amount_cents,
+                  cat.label("category"))
+        .select_from(a.join(pay, pay.c.id == a.c.claim_payment_id))
+        .cte("adj_cat")
+    )  # fmt: skip
+
+
+def _adj_totals(adj: sa.CTE, last: sa.CTE, denial_categories: list[str]) -> sa.CTE:
+    on_last = adj.c.claim_payment_id == last.c.id
+    is_denial = adj.c.category.in_(denial_categories)
+    return (
+        sa.select(
+            adj.c.claim_id,
+            sa.func.sum(sa.case((adj.c.group_code == "PR", adj.c.amount_cents), else_=0)).label("pr"),
+            sa.func.sum(sa.case((adj.c.category == "contractual", adj.c.amount_cents), else_=0)).label("contractual"),
+            sa.func.sum(sa.case((on_last & is_denial, adj.c.amount_cents), else_=0)).label("last_denied"),
+            csv_set(sa.case((on_last, adj.c.carc))).label("carcs"),
+            csv_set(sa.case((on_last, adj.c.group_code + "-" + adj.c.carc))).label("group_carcs"),
+            csv_set(sa.case((on_last, adj.c.category))).label("categories"),
+        )
+        .select_from(adj.outerjoin(last, last.c.claim_id == adj.c.claim_id))
+        .group_by(adj.c.claim_id)
+        .cte("adj_totals")
+    )  # fmt: skip
+
+
+def _top_denial(adj: sa.CTE, last: sa.CTE, denial_categories: list[str]) -> sa.CTE:
+    per = (
+        sa.select(adj.c.claim_id, adj.c.category, sa.func.sum(adj.c.amount_cents).label("amt"))
+        .select_from(adj.join(last, last.c.id == adj.c.claim_payment_id))
+        .where(adj.c.category.in_(denial_categories))
+        .group_by(adj.c.claim_id, adj.c.category)
+        .subquery("per_cat")
+    )
+    ranked = sa.select(per.c.claim_id, per.c.category, per.c.amt, sa.func.row_number().over(
+        partition_by=per.c.claim_id, order_by=(per.c.amt.desc(), per.c.category)).label("rn")).subquery("ranked")
+    return sa.select(ranked.c.claim_id, ranked.c.category).where(ranked.c.rn == 1, ranked.c.amt > 0).cte("top_denial")
+
+
+def _rarcs(last: sa.CTE) -> sa.CTE:
+    rk = t.remarks
+    return (sa.select(last.c.claim_id, csv_set(rk.c.code).label("rarcs"))
+            .select_from(rk.join(last, last.c.id == rk.c.claim_payment_id)).group_by(last.c.claim_id)
+            .cte("last_rarcs"))  # fmt: skip
+
+
+def _acks(open_rows: sa.CTE) -> sa.CTE:
+    k = t.claim_acks.c
+    ranked = sa.select(
+        k.claim_id, k.accepted, k.category, k.status_date,
+        sa.func.row_number().over(partition_by=k.claim_id, order_by=(k.status_date.desc(), k.id.desc())).label("rn"),
+    ).where(k.claim_id.in_(sa.select(open_rows.c.claim_id).where(open_rows.c.claim_id.is_not(None)))).subquery("ak")
+    accepted = ranked.c.accepted.is_(True)
+    return sa.select(
+        ranked.c.claim_id,
+        sa.func.count().label("n"),
+        sa.func.sum(sa.case((accepted, 1), else_=0)).label("n_accept"),
+        sa.func.min(sa.case((accepted, ranked.c.status_date))).label("first_accept"),
+        sa.func.max(sa.case((ranked.c.rn == 1, ranked.c.status_date))).label("last_date"),
+        sa.func.max(sa.case((ranked.c.rn == 1, ranked.c.category))).label("last_category"),
+        sa.func.sum(sa.case(((ranked.c.rn == 1) & ~accepted, 1), else_=0)).label("last_rejected"),
+    ).group_by(ranked.c.claim_id).cte("acks")  # fmt: skip
+
+
+def _payer_ratio() -> sa.CTE:
+    cp = t.claim_payments.c
+    paid = cp.status.in_(PAID_STATUSES[:1]) & cp.is_reversal.is_(False) & (cp.charge_cents > 0)
+    ratio = (sa.cast(sa.func.sum(cp.paid_cents + cp.patient_resp_cents), sa.Float)
+             / sa.func.nullif(sa.func.sum(cp.charge_cents), 0))  # fmt: skip
+    return sa.select(cp.payer_id, ratio.label("ratio")).where(paid).group_by(cp.payer_id).cte("payer_ratio")
+
+
+def _bool(cond: Any) -> sa.ColumnElement[bool]:
+    return sa.case((cond, sa.true()), else_=sa.false())
+
+
+def features_select(snapshot_id: int, as_of: date) -> sa.Select[Any]:
+    """The SELECT behind ``triage_features`` (one row per open ATB row of ``snapshot_id``)."""
+    denial_cats = [k for k, v in load_code_sets().category_defs.items() if v.kind == "denial"]
+    o = _open_rows(snapshot_id)
+    pay = _payments(o)
+    last = _last_adjudication(pay)
+    pt = _pay_totals(pay)
+    adj = _categorised_adjustments(pay)
+    at = _adj_totals(adj, last, denial_cats)
+    top = _top_denial(adj, last, denial_cats)
+    rr = _rarcs(last)
+    ak = _acks(o)
+    ratio = _payer_ratio()
+    c, pp, cop, ln = t.claims, t.payer_profiles, t.claim_other_payers, t.claim_lines
+    c2, cp2 = t.claims.alias("c2"), t.claim_payments.alias("cp2")
+    rend = t.claims.alias("rend")
+
+    service = sa.func.coalesce(c.c.service_from, o.c.service_date)
+    d_service = days_since(service, as_of)
+    d_first = days_since(sa.func.coalesce(c.c.first_billed_date, o.c.last_billed_date), as_of)
+    d_adj = days_since(last.c.payment_date, as_of)
+    denied = sa.func.coalesce(at.c.last_denied, 0) > 0
+    d_denial = sa.case((denied, d_adj))
+    modifier = sa.or_(*(("," + ln.c.modifiers + ",").like(f"%,{m},%") for m in DISTINCT_MODIFIERS))
+    twin_claim = sa.exists().where(
+        c2.c.id != c.c.id, c2.c.pcn != c.c.pcn, c2.c.subscriber_id == c.c.subscriber_id,
+        c2.c.service_from == c.c.service_from, c2.c.charge_cents == c.c.charge_cents, c2.c.subscriber_id != "",
+        sa.exists().where(cp2.c.claim_id == c2.c.id, cp2.c.paid_cents > 0, cp2.c.is_reversal.is_(False)),
+    )  # fmt: skip
+    other_paid = sa.func.coalesce(pt.c.paid_count, 0) - sa.case((last.c.paid_cents > 0, 1), else_=0)
+    tenure = sa.select(sa.func.min(rend.c.service_from)).where(rend.c.rendering_npi == c.c.rendering_npi,
+                                                                c.c.rendering_npi != "").scalar_subquery()
+    contractual = sa.func.coalesce(at.c.contractual, 0)
+    cols: list[Any] = [
+        o.c.id.label("atb_row_id"), o.c.claim_id, o.c.pcn, sa.func.coalesce(c.c.payer_id, o.c.payer_id).label("payer_id"),
+        sa.literal(as_of, sa.Date).label("as_of"),
+        o.c.balance_cents, _bool(o.c.balance_cents < 0).label("is_credit"),
+        o.c.responsibility.label("atb_responsibility"), o.c.total_charge_cents.label("atb_charge_cents"),
+        o.c.insurance_payments_cents.label("atb_insurance_paid_cents"),
+        o.c.patient_payments_cents.label("atb_patient_paid_cents"),
+        o.c.adjustments_cents.label("atb_adjustments_cents"),
+        _bool(c.c.id.is_not(None)).label("matched"),
+        c.c.responsibility.label("claim_responsibility"), c.c.frequency, c.c.submission_count,
+        _bool(sa.func.coalesce(c.c.prior_auth, "") != "").label("has_prior_auth"),
+        _bool(sa.exists().where(ln.c.claim_id == c.c.id, modifier)).label("has_distinct_modifier"),
+        days_since(tenure, as_of).label("rendering_tenure_days"),
+        _bool(sa.exists().where(cop.c.claim_id == c.c.id, cop.c.responsibility.in_(("S", "T")))).label(
+            "has_secondary_coverage"),
+        _bool(sa.exists().where(c2.c.pcn == c.c.pcn, c2.c.id != c.c.id, c2.c.responsibility.in_(("S", "T")))).label(
+            "secondary_billed"),
+        d_service.label("days_since_service"),
+        d_first.label("days_since_first_billed"),
+        days_since(sa.func.coalesce(c.c.last_billed_date, o.c.last_billed_date), as_of).label("days_since_last_billed"),
+        (d_service - d_first).label("days_service_to_first_billed"),
+        pp.c.timely_filing_days, pp.c.appeal_days,
+        (pp.c.timely_filing_days - d_service).label("days_to_filing_deadline"),
+        pp.c.financial_class,
+        sa.func.coalesce(ak.c.n, 0).label("ack_count"),
+        _bool(sa.func.coalesce(ak.c.n_accept, 0) > 0).label("has_ack_accept"),
+        _bool(sa.func.coalesce(ak.c.last_rejected, 0) > 0).label("last_ack_rejected"),
+        sa.func.coalesce(ak.c.last_category, "").label("last_ack_category"),
+        days_since(ak.c.last_date, as_of).label("days_since_last_ack"),
+        (d_service - days_since(ak.c.first_accept, as_of)).label("days_service_to_first_accept"),
+        sa.func.coalesce(pt.c.payment_count, 0).label("payment_count"),
+        sa.func.coalesce(pt.c.reversal_count, 0).label("reversal_count"),
+        _bool(sa.func.coalesce(pt.c.last_is_reversal, 0) > 0).label("reversal_open"),
+        _bool(sa.func.coalesce(pt.c.live, 0) > 0).label("has_835"),
+        sa.func.coalesce(pt.c.paid_count, 0).label("paid_count"),
+        sa.func.coalesce(pt.c.paid_control_count, 0).label("paid_control_count"),
+        sa.func.coalesce(pt.c.paid_cents, 0).label("ledger_paid_cents"),
+        sa.func.coalesce(at.c.pr, 0).label("ledger_pr_cents"),
+        contractual.label("ledger_contractual_cents"),
+        (contractual - o.c.adjustments_cents).label("contractual_unposted_cents"),
+        _bool((other_paid > 0) | twin_claim).label("paid_twin"),
+        sa.func.coalesce(last.c.status, "").label("last_status"),
+        last.c.paid_cents.label("last_paid_cents"),
+        last.c.patient_resp_cents.label("last_pr_cents"),
+        sa.func.coalesce(at.c.last_denied, 0).label("last_denied_cents"),
+        sa.func.coalesce(at.c.carcs, "").label("last_carcs"),
+        sa.func.coalesce(at.c.group_carcs, "").label("last_group_carcs"),
+        sa.func.coalesce(rr.c.rarcs, "").label("last_rarcs"),
+        sa.func.coalesce(at.c.categories, "").label("last_categories"),
+        sa.func.coalesce(top.c.category, "").label("denial_category"),
+        d_adj.label("days_since_adjudication"),
+        d_denial.label("days_since_denial"),
+        (pp.c.appeal_days - d_denial).label("days_to_appeal_deadline"),
+        ratio.c.ratio.label("payer_allowed_ratio"),
+    ]  # fmt: skip
+    return (
+        sa.select(*cols)
+        .select_from(
+            o.outerjoin(c, c.c.id == o.c.claim_id)
+            .outerjoin(pp, pp.c.payer_id == sa.func.coalesce(c.c.payer_id, o.c.payer_id))
+            .outerjoin(last, last.c.claim_id == o.c.claim_id)
+            .outerjoin(pt, pt.c.claim_id == o.c.claim_id)
+            .outerjoin(at, at.c.claim_id == o.c.claim_id)
+            .outerjoin(top, top.c.claim_id == o.c.claim_id)
+            .outerjoin(rr, rr.c.claim_id == o.c.claim_id)
+            .outerjoin(ak, ak.c.claim_id == o.c.claim_id)
+            .outerjoin(ratio, ratio.c.payer_id == sa.func.coalesce(c.c.payer_id, o.c.payer_id))
+        )
+    )
