@@ -27,7 +27,7 @@ from everyclaim.ledger.records import (
 from everyclaim.x12.segments import Delimiters
 from everyclaim.x12.write277ca import write_277ca
 from everyclaim.x12.write835 import Writer835, write_835
-from everyclaim.x12.write837 import write_837
+from everyclaim.x12.write837 import X12_DEFAULT, write_837
 
 pyx12_doc = pytest.importorskip("pyx12.x12n_document")
 import pyx12.params  # noqa: E402
@@ -66,7 +66,7 @@ def pyx12_errors(path: Path) -> list[str]:
     return h.messages if h.messages or ok else ["invalid"]
 
 
-def segments(text: str, d: Delimiters = Delimiters()) -> list[list[str]]:
+def segments(text: str, d: Delimiters = X12_DEFAULT) -> list[list[str]]:
     return [s.strip().split(d.element) for s in text.split(d.segment) if s.strip()]
 
 

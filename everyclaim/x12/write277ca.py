@@ -17,9 +17,10 @@ from typing import TextIO, TypeVar
 
 from everyclaim.ledger.records import ZERO, ClaimAck, Party
 from everyclaim.x12.segments import Delimiters
-from everyclaim.x12.write837 import SegmentSink, Written, amount, d8, nm1
+from everyclaim.x12.write837 import X12_DEFAULT, SegmentSink, Written, amount, d8, nm1
 
 VERSION = "005010X214"
+DEFAULT_PROVIDER = Party("85", "BILLING PROVIDER", "", "XX", "1234567893")
 
 
 def write_277ca(
@@ -31,10 +32,10 @@ def write_277ca(
     control: int,
     date: date,
     time: str = "1200",
-    delimiters: Delimiters = Delimiters(),
+    delimiters: Delimiters = X12_DEFAULT,
     usage: str = "P",
     line_break: bool = False,
-    default_provider: Party = Party("85", "BILLING PROVIDER", "", "XX", "1234567893"),
+    default_provider: Party = DEFAULT_PROVIDER,
     patient_of: Callable[[str], Party | None] | None = None,
 ) -> Written:
     """One interchange, one 277 transaction. ``sender`` is the information source when an ack has no

@@ -23,7 +23,7 @@ from typing import TextIO
 
 from everyclaim.ledger.records import ClaimPayment, Party, ProviderAdjustment, Remittance, ServicePayment
 from everyclaim.x12.segments import Delimiters
-from everyclaim.x12.write837 import SYNTHETIC, SegmentSink, Written, amount, cas, d8, nm1, number
+from everyclaim.x12.write837 import SYNTHETIC, X12_DEFAULT, SegmentSink, Written, amount, cas, d8, nm1, number
 
 VERSION = "005010X221A1"
 
@@ -40,7 +40,7 @@ class Writer835:
         control: int,
         date: date,
         time: str = "1200",
-        delimiters: Delimiters = Delimiters(),
+        delimiters: Delimiters = X12_DEFAULT,
         usage: str = "P",
         line_break: bool = False,
     ) -> None:
@@ -183,7 +183,7 @@ def write_835(
     control: int,
     date: date,
     time: str = "1200",
-    delimiters: Delimiters = Delimiters(),
+    delimiters: Delimiters = X12_DEFAULT,
     usage: str = "P",
     line_break: bool = False,
 ) -> Written:

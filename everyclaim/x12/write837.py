@@ -24,6 +24,8 @@ from typing import NamedTuple, TextIO
 from everyclaim.ledger.records import Adjustment, Claim, OtherPayer, Party, ServiceLine
 from everyclaim.x12.segments import Delimiters
 
+X12_DEFAULT = Delimiters()
+
 GUIDE = {"837P": "005010X222A1", "837I": "005010X223A2"}
 
 SYNTHETIC = {
@@ -177,7 +179,7 @@ def write_837(
     control: int,
     date: date,
     time: str = "1200",
-    delimiters: Delimiters = Delimiters(),
+    delimiters: Delimiters = X12_DEFAULT,
     usage: str = "P",
     line_break: bool = False,
     max_claims_per_transaction: int = 5000,
