@@ -162,6 +162,20 @@ def test_unmatched_remittance_is_kept_and_reported(engine: sa.Engine) -> None:
     assert balance(engine, "NOPE").balance == D("0.00")
 
 
+def test_take_back_links_to_the_claim_and_unknown_pcn_has_no_story(engine: sa.Engine) -> None:
+    bill(engine, claim("T1", "100.00"))
+    post(engine, REMIT_SHA, [remittance("80.00"), payment("T1", "100.00", "80.00", cas("CO", "45", "20.00"),
+                                                          control="PAYER77")])
+    other = "f" * 64
+    post(engine, other, [remittance("-30.00", trace="CHK5", sha=other), plb("30.00", "WO", "PAYER77", sha=other)])
+    with engine.connect() as conn:
+        story = claim_story(conn, "T1")
+        assert claim_story(conn, "NOBODY") is None
+    assert story is not None
+    (wo,) = story["provider_adjustments"]
+    assert (wo["reason"], wo["amount"]) == ("WO", D("30.00"))
+
+
 def test_match_by_charge_when_the_pcn_repeats(engine: sa.Engine) -> None:
     other_payer = Party("PR", "OTHER", id="OTH9")
     bill(engine, claim("P1", "100.00"), claim("P1", "200.00", payer=other_payer))

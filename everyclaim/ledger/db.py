@@ -114,7 +114,17 @@ def _converter(col: sa.Column, dialect: sa.Dialect) -> Callable[[Any], Any] | No
 
 def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
                 on_conflict: Sequence[str] = (), updates: dict[str, str] | None = None) -> None:
-    """Insert ``rows`` (dicts with the same keys) in large batches, bypassing per-row ORM work.
+    """Insert ``rows`` (dicts with the same keys) in large batches; see :func:`insert_tuples`."""
+    if not rows:
+        return
+    cols = list(rows[0])
+    get = operator.itemgetter(*cols) if len(cols) > 1 else (lambda r: (r[cols[0]],))
+    insert_tuples(conn, table, cols, list(map(get, rows)), on_conflict, updates)
+
+
+def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], rows: Sequence[tuple[Any, ...]],
+                  on_conflict: Sequence[str] = (), updates: dict[str, str] | None = None) -> None:
+    """Insert ``rows`` (tuples in the order of ``cols``), bypassing SQLAlchemy's per-row work.
 
     SQLite gets multi-row ``INSERT ... VALUES (...), (...)``; PostgreSQL gets ``COPY`` (into a
     temporary table first when upserting, then ``INSERT ... SELECT ... ON CONFLICT``).
@@ -123,12 +133,11 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     """
     if not rows:
         return
-    cols = list(rows[0])
-    get = operator.itemgetter(*cols) if len(cols) > 1 else (lambda r: (r[cols[0]],))
+    cols = list(cols)
     quoted = ", ".join(f'"{c}"' for c in cols)
     tail = _conflict_clause(cols, on_conflict, updates)
     if conn.dialect.name == "postgresql":
-        _pg_copy(conn, table.name, cols, map(get, rows), tail)
+        _pg_copy(conn, table.name, cols, rows, tail)
         return
     convert = [(j, f) for j, f in enumerate(_converter(table.c[c], conn.dialect) for c in cols) if f]
     head = f'INSERT INTO "{table.name}" ({quoted}) VALUES '
@@ -136,7 +145,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     page = max(1, MAX_PARAMS // len(cols))
     for i in range(0, len(rows), page):
         chunk = rows[i : i + page]
-        params = list(itertools.chain.from_iterable(map(get, chunk)))
+        params = list(itertools.chain.from_iterable(chunk))
         for j, f in convert:  # only the few columns that need it (dates on SQLite)
             params[j :: len(cols)] = [f(v) for v in params[j :: len(cols)]]
         conn.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail, tuple(params))

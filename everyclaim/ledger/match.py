@@ -99,11 +99,17 @@ def link_reversals(conn: sa.Connection) -> None:
 
 
 def link_provider_adjustments(conn: sa.Connection) -> None:
-    """A PLB whose reference is a payer claim control number (CLP07) points at that payment's claim."""
-    plb, cp = t.provider_adjustments, t.claim_payments
-    cond = (cp.c.payer_claim_control == plb.c.reference) & (plb.c.reference != "") & cp.c.claim_id.is_not(None)
+    """A PLB (take-back, interest ...) whose reference is a payer claim control number (CLP07) points at
+    that payment's claim; failing that, a reference equal to exactly one claim's PCN points at it."""
+    plb, cp, c = t.provider_adjustments, t.claim_payments, t.claims
+    todo = plb.c.claim_id.is_(None) & (plb.c.reference != "")
+    cond = (cp.c.payer_claim_control == plb.c.reference) & cp.c.claim_id.is_not(None)
     claim_of = sa.select(sa.func.min(cp.c.claim_id)).where(cond).scalar_subquery()
-    conn.execute(sa.update(plb).where(plb.c.claim_id.is_(None), sa.exists().where(cond)).values(claim_id=claim_of))
+    conn.execute(sa.update(plb).where(todo, sa.exists().where(cond)).values(claim_id=claim_of))
+    by_pcn = c.c.pcn == plb.c.reference
+    only = sa.select(sa.func.count()).select_from(c).where(by_pcn).scalar_subquery() == 1
+    first = sa.select(sa.func.min(c.c.id)).where(by_pcn).scalar_subquery()
+    conn.execute(sa.update(plb).where(todo, only).values(claim_id=first))
 
 
 def match_atb(conn: sa.Connection) -> None:

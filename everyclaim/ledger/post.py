@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from everyclaim.ledger import match
 from everyclaim.ledger import schema as t
 from everyclaim.ledger.balances import to_cents
-from everyclaim.ledger.db import allocate_ids, bulk_insert
+from everyclaim.ledger.db import allocate_ids, bulk_insert, insert_tuples
 from everyclaim.ledger.records import (
     Adjustment,
     AtbRow,
@@ -80,6 +80,7 @@ class PostResult:
     findings: int = 0
     unmatched: int = 0  # this file's claim payments not matched to a billed claim
     problems: list[Problem] = field(default_factory=list)  # business findings found while posting
+    kinds: set[str] = field(default_factory=set)  # what the file held: 837P, 837I, 835, 277CA, 999 ...
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in asdict(self).items() if isinstance(v, int) and not isinstance(v, bool)}
@@ -234,8 +235,10 @@ class _Poster:
     def _other(self, rec: object) -> None:
         if isinstance(rec, ClaimAck):
             self.acks.append(_ack_row(rec, self.file_id))
+            self.result.kinds.add("277CA")
         elif isinstance(rec, TransactionAck):
             self.txn_acks.append(_txn_ack_row(rec, self.file_id))
+            self.result.kinds.add("999")
         elif isinstance(rec, AtbRow):
             self._atb(rec)
         elif isinstance(rec, PayerProfile):
@@ -282,6 +285,7 @@ class _Poster:
             self.result.skipped_transactions += 1
             return
         self.seen_txn.add(digest)
+        self.result.kinds.add("835")
         rid = insert_with_ids(self.conn, t.remittances, [_remit_row(remit, digest, self.file_id)])[0]
         self.result.transactions += 1
         self._check_bpr(remit, cps, plbs)
@@ -312,17 +316,16 @@ class _Poster:
                 lines.append(_line_payment_row(sp, cp_id))
                 line_parents.append((cp_id, sp))
         line_ids = insert_with_ids(self.conn, t.line_payments, lines) if lines else []
-        adjs, rems = [], []
+        adjs: list[tuple[Any, ...]] = []
+        rems: list[tuple[Any, ...]] = []
         for cp_id, (_, _, cp) in zip(ids, batch, strict=True):
-            adjs += [_adj_row(a, cp_id, None) for a in cp.adjustments]
-            rems += [dict(claim_payment_id=cp_id, line_payment_id=None, qualifier=r.qualifier, code=r.code)
-                     for r in cp.remarks]
+            adjs += [(cp_id, None, "claim", a.group, a.carc, to_cents(a.amount), a.quantity) for a in cp.adjustments]
+            rems += [(cp_id, None, r.qualifier, r.code) for r in cp.remarks]
         for lp_id, (cp_id, sp) in zip(line_ids, line_parents, strict=True):
-            adjs += [_adj_row(a, cp_id, lp_id) for a in sp.adjustments]
-            rems += [dict(claim_payment_id=cp_id, line_payment_id=lp_id, qualifier=r.qualifier, code=r.code)
-                     for r in sp.remarks]
-        bulk_insert(self.conn, t.adjustments, adjs)
-        bulk_insert(self.conn, t.remarks, rems)
+            adjs += [(cp_id, lp_id, "line", a.group, a.carc, to_cents(a.amount), a.quantity) for a in sp.adjustments]
+            rems += [(cp_id, lp_id, r.qualifier, r.code) for r in sp.remarks]
+        insert_tuples(self.conn, t.adjustments, ADJUSTMENT_COLS, adjs)
+        insert_tuples(self.conn, t.remarks, REMARK_COLS, rems)
         r = self.result
         r.payments, r.lines, r.adjustments = r.payments + len(ids), r.lines + len(lines), r.adjustments + len(adjs)
 
@@ -362,6 +365,7 @@ class _Poster:
         for table, rows_ in ((t.claim_lines, lines), (t.claim_other_payers, others), (t.submissions, subs)):
             bulk_insert(self.conn, table, rows_)
         self.result.claims += len(batch)
+        self.result.kinds.update(c.kind for c in batch)
         self.result.lines += len(lines)
 
     # ---------------------------------------------------------------------------------- CSV
@@ -471,11 +475,9 @@ def _line_payment_row(sp: Any, cp_id: int) -> dict[str, Any]:
     )
 
 
-def _adj_row(a: Adjustment, cp_id: int, lp_id: int | None) -> dict[str, Any]:
-    return dict(
-        claim_payment_id=cp_id, line_payment_id=lp_id, level="claim" if lp_id is None else "line",
-        group_code=a.group, carc=a.carc, amount_cents=to_cents(a.amount), quantity=a.quantity,
-    )
+# The two most numerous rows are built as tuples (column order below), not dicts.
+ADJUSTMENT_COLS = ("claim_payment_id", "line_payment_id", "level", "group_code", "carc", "amount_cents", "quantity")
+REMARK_COLS = ("claim_payment_id", "line_payment_id", "qualifier", "code")
 
 
 def _plb_row(p: ProviderAdjustment, rid: int, file_id: int) -> dict[str, Any]:
