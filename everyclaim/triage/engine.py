@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -124,10 +124,10 @@ def ensure_tables(conn: sa.Connection) -> None:
     md.create_all(conn, checkfirst=True)
 
 
-def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSettings = GateSettings()) -> TriageResult:
+def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSettings | None = None) -> TriageResult:
     """Triage every open claim on ``as_of`` (see the module docstring). Never commits."""
     ensure_tables(conn)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     clock = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -139,7 +139,7 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
 
     n = feat.build_features(conn, as_of)
     lap("features")
-    gate = decisions(conn, rules, settings)
+    gate = decisions(conn, rules, settings or GateSettings())
     lap("gate")
     run_id = int(conn.execute(sa.insert(runs).values(as_of=as_of, started_at=started, claims=n,
                                                      packs=",".join(rules.packs))).inserted_primary_key[0])  # fmt: skip

@@ -22,7 +22,7 @@ import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -163,7 +163,7 @@ def store_outcomes(conn: sa.Connection, rows: Iterable[dict[str, object]], sourc
     """Upsert outcomes: the latest verdict per (claim, rule) replaces an earlier one."""
     triage_metadata.create_all(conn, tables=[outcomes], checkfirst=True)
     latest = {(r["claim_id"], r["rule_id"]): r for r in rows}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     keys = list(latest)
     for i in range(0, len(keys), 500):
         chunk = keys[i : i + 500]

@@ -1,0 +1,213 @@
+"""Command functions for triage, to register on the ``everyclaim`` app:
+
+    app.command("triage")(triage_cli.triage_cmd)
+    rules_app.command("report")(triage_cli.rules_report_cmd)       # everyclaim rules report
+    rules_app.command("check")(triage_cli.rules_check_cmd)         # everyclaim rules check
+    outcomes_app.command("ingest")(triage_cli.outcomes_ingest_cmd) # everyclaim outcomes ingest FILE.csv
+
+Exit codes: 0 success, 1 when a rule pack or an outcomes file has errors (printed ``file:line: message``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from everyclaim.ledger import db as ledger_db
+from everyclaim.triage import engine as eng
+from everyclaim.triage.gate import GateSettings, decisions, read_outcomes, rule_stats, store_outcomes
+from everyclaim.triage.rules import PackError, RuleSet, load_rules
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $EVERYCLAIM_DB or "
+                                              "sqlite:///everyclaim.db).", show_default=False)]  # fmt: skip
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+RulesOption = Annotated[list[Path] | None, typer.Option("--rules", help="A folder (or file) of YAML rule packs; "
+                                                        "adds rules or overrides built-ins by id (repeatable).")]  # fmt: skip
+
+
+def _engine(db: str | None) -> sa.Engine:
+    engine = ledger_db.make_engine(ledger_db.resolve_url(db))
+    ledger_db.upgrade(engine)
+    return engine
+
+
+def _rules(dirs: list[Path] | None) -> RuleSet:
+    rules, errors = load_rules(dirs or [])
+    _fail_on(errors)
+    return rules
+
+
+def _fail_on(errors: list[Any]) -> None:
+    if errors:
+        for e in errors:
+            err.print(f"[red]error[/red] {e.located()}", highlight=False)
+        raise typer.Exit(1)
+
+
+def _date(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint="--as-of") from None
+
+
+def triage_cmd(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Triage date (YYYY-MM-DD); default today. "
+                                              "Uses the latest ATB snapshot on or before it.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the worklist CSV here ('-' = stdout).")] = None,
+    rules_dirs: RulesOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Triage every open claim: tier, action, root cause, the rule and its hint, expected recovery, priority."""
+    day = _date(as_of)
+    rules = _rules(rules_dirs)
+    engine = _engine(db)
+    with engine.begin() as conn:
+        result = eng.triage(conn, day, rules)
+        rows = eng.worklist(conn, result.run_id) if out_file else []
+    if out_file:
+        _write_csv(rows, out_file)
+    if as_json:
+        print(json.dumps(result.as_json(), indent=2))
+        return
+    _print_summary(result)
+    if out_file and str(out_file) != "-":
+        out.print(f"worklist: {len(rows)} claims -> {out_file}")
+
+
+def _write_csv(rows: list[dict[str, object]], path: Path) -> None:
+    f = sys.stdout if str(path) == "-" else path.open("w", newline="", encoding="utf-8")
+    try:
+        w = csv.DictWriter(f, fieldnames=list(eng.WORKLIST_COLUMNS), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    finally:
+        if f is not sys.stdout:
+            f.close()
+
+
+def _print_summary(r: eng.TriageResult) -> None:
+    total = r.claims or 1
+    table = Table(title=f"Triage on {r.as_of}: {r.claims} open claims, ${r.balance_cents / 100:,.2f}",
+                  title_justify="left")  # fmt: skip
+    for col in ("tier", "claims", "share", "dollars"):
+        table.add_column(col, justify="left" if col == "tier" else "right")
+    for tier in ("no_opportunity", "simple_fix", "hinted", "manual"):
+        v = r.by_tier.get(tier, {"claims": 0, "cents": 0})
+        table.add_row(tier, str(v["claims"]), f"{v['claims'] / total:.0%}", f"${v['cents'] / 100:,.2f}")
+    out.print(table)
+    actions = Table(title="By action", title_justify="left")
+    for col in ("action", "claims", "dollars"):
+        actions.add_column(col, justify="left" if col == "action" else "right")
+    for k, v in sorted(r.by_action.items(), key=lambda kv: -kv[1]["cents"]):
+        actions.add_row(k, str(v["claims"]), f"${v['cents'] / 100:,.2f}")
+    out.print(actions)
+    out.print("stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in r.timings.items()), highlight=False)
+
+
+def rules_report_cmd(
+    rules_dirs: RulesOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every rule with its volume and dollars in the latest triage run, reviewed accuracy and mode."""
+    rules = _rules(rules_dirs)
+    engine = _engine(db)
+    with engine.begin() as conn:
+        rows = rules_report(conn, rules)
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Triage rules", title_justify="left")
+    for col in ("rule", "tier", "action", "claims", "dollars", "reviewed", "accuracy", "lower bound", "mode", "why"):
+        table.add_column(col, justify="right" if col in ("claims", "dollars", "reviewed", "accuracy", "lower bound")
+                         else "left", overflow="fold")  # fmt: skip
+    for r in rows:
+        table.add_row(r["rule_id"], r["tier"], r["action"] or "-", str(r["claims"]), f"${r['dollars']}",
+                      str(r["reviewed"]), _pct(r["accuracy"]), _pct(r["lower_bound"]), r["mode"], r["reason"])  # fmt: skip
+    out.print(table)
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1%}"
+
+
+def rules_report(conn: sa.Connection, rules: RuleSet, settings: GateSettings | None = None) -> list[dict[str, Any]]:
+    """One dict per rule (evaluation order, then the guard): volume, dollars, reviews, accuracy, mode, why."""
+    eng.ensure_tables(conn)
+    gate = decisions(conn, rules, settings or GateSettings())
+    run = eng.latest_run(conn)
+    vol: dict[str, tuple[int, int]] = {}
+    if run is not None:
+        r = eng.results.c
+        stmt = sa.select(r.rule_id, sa.func.count(), sa.func.sum(r.balance_cents)).where(r.run_id == run)
+        vol = {rid: (int(n), int(c or 0)) for rid, n, c in conn.execute(stmt.group_by(r.rule_id))}
+    out_rows = []
+    for lr in rules.rules:
+        d = gate[lr.rule.id]
+        n, cents = vol.get(lr.rule.id, (0, 0))
+        out_rows.append({"rule_id": lr.rule.id, "pack": lr.pack, "priority": lr.rule.priority, "tier": lr.rule.tier,
+                         "action": lr.rule.action, "root_cause": lr.rule.root_cause, "claims": n,
+                         "dollars": f"{cents / 100:.2f}", "reviewed": d.stats.reviewed, "correct": d.stats.correct,
+                         "accuracy": d.stats.accuracy, "lower_bound": d.lower_bound, "declared_mode": d.declared,
+                         "mode": d.mode, "reason": d.reason})  # fmt: skip
+    stats = rule_stats(conn)
+    for special, label in ((eng.GUARD_ID, "credit balance guard: never written off"), ("", "no rule: manual")):
+        n, cents = vol.get(special, (0, 0))
+        s = stats.get(special)
+        out_rows.append({"rule_id": special or "(no rule)", "pack": "engine", "priority": 0,
+                         "tier": "hinted" if special else "manual", "action": "refund" if special else "review",
+                         "root_cause": "overpayment" if special else "other", "claims": n, "dollars": f"{cents / 100:.2f}",
+                         "reviewed": s.reviewed if s else 0, "correct": s.correct if s else 0,
+                         "accuracy": s.accuracy if s else None, "lower_bound": None, "declared_mode": "hint",
+                         "mode": "hint", "reason": label})  # fmt: skip
+    return out_rows
+
+
+def rules_check_cmd(rules_dirs: RulesOption = None, as_json: JsonOption = False) -> None:
+    """Validate rule packs (built-in and --rules); print every error as file: location: message."""
+    rules, errors = load_rules(rules_dirs or [])
+    if as_json:
+        print(json.dumps({"rules": len(rules.rules), "packs": list(rules.packs),
+                          "errors": [e.located() for e in errors]}, indent=2))  # fmt: skip
+        raise typer.Exit(1 if errors else 0)
+    _fail_on(errors)
+    out.print(f"[green]ok[/green]: {len(rules.rules)} rules in {', '.join(rules.packs)}")
+
+
+def outcomes_ingest_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV: claim_id,rule_id,correct (yes/no).")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record reviewed outcomes (was the rule right for this claim?) that drive the automation gate."""
+    rows, errors = read_outcomes(file)
+    engine = _engine(db)
+    with engine.begin() as conn:
+        stored = store_outcomes(conn, rows, str(file))
+    if as_json:
+        print(json.dumps({"stored": stored, "errors": [e.located() for e in errors]}, indent=2))
+    else:
+        for e in errors:
+            err.print(f"[red]error[/red] {e.located()}", highlight=False)
+        out.print(f"{stored} outcomes stored from {file}")
+    if errors:
+        raise typer.Exit(1)
+
+
+__all__ = ["PackError", "outcomes_ingest_cmd", "rules_check_cmd", "rules_report", "rules_report_cmd", "triage_cmd"]
