@@ -66,9 +66,10 @@ class LoopNode:
     required: tuple[SegNode | LoopNode, ...] = ()
     # compiled for the walker's fast path (see _compile):
     must: tuple[SegNode | LoopNode, ...] = ()  # ``required`` less a required trigger (always present)
-    # seg_id -> (qualifier element or 0, qualifier is a component, {value: candidates}, default candidates)
-    fast: dict[str, tuple[int, int, dict[str, tuple[Candidate, ...]], tuple[Candidate, ...]]] = field(
-        default_factory=dict)
+    # seg_id -> (qualifier element or 0, qualifier is a component, {value: entries}, default entries); an
+    # entry is (pos, simple, node, node.pos, node.max_use, node.ok, candidate), simple = the candidate
+    # opens no loop, is not implied and is not an HL (the walker's inline case)
+    fast: dict[str, tuple[int, int, dict[str, tuple[tuple, ...]], tuple[tuple, ...]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True, eq=False)
@@ -101,6 +102,10 @@ def load_guide(kind: str) -> Guide:
     posted = _posted(yaml.safe_load((base / "posted_elements.yaml").read_text(encoding="utf-8")), kind)
     seg_ids: set[str] = set()
     root = _loop(data["root"], None, posted, seg_ids)
+    for loop in iter_loops(root):
+        for c in loop.children:
+            if isinstance(c, SegNode):
+                c.ok = _checker(c)
     _compile(root)
     posted_ids = frozenset(seg for (_, seg) in posted)
     return Guide(kind, data["name"], root, frozenset(seg_ids), posted_ids)
@@ -213,10 +218,7 @@ def _compile(loop: LoopNode) -> None:
     loop.table = {k: tuple(v) for k, v in table.items()}
     loop.required = tuple(c for c in loop.children if c.usage == "R")
     loop.must = tuple(c for c in loop.required if c is not loop.children[0])
-    loop.fast = {k: _matcher(v) for k, v in loop.table.items() if _matcher(v) is not None}
-    for c in loop.children:
-        if isinstance(c, SegNode) and c.ok is None:
-            c.ok = _checker(c)
+    loop.fast = {k: m for k, v in loop.table.items() if (m := _matcher(v)) is not None}
     for c in loop.children:
         if isinstance(c, LoopNode):
             _compile(c)
@@ -229,12 +231,16 @@ def _matcher(cands: tuple[Candidate, ...]):  # noqa: ANN202
     quals = {(c.qual[0], c.qual[1]) for c in cands if c.qual is not None}
     if len(quals) > 1:
         return None
-    default = tuple(c for c in cands if c.qual is None)
+    def entry(c: Candidate) -> tuple:
+        simple = not c.enter and c.implicit is None and c.seg.id != "HL"
+        return (c.pos, simple, c.seg, c.seg.pos, c.seg.max_use, c.seg.ok, c)
+
+    default = tuple(entry(c) for c in cands if c.qual is None)
     if not quals:
         return (0, 0, {}, default)
     (qi, qc), = quals
     values = {v for c in cands if c.qual is not None for v in c.qual[2]}
-    by = {v: tuple(c for c in cands if c.qual is None or v in c.qual[2]) for v in values}
+    by = {v: tuple(entry(c) for c in cands if c.qual is None or v in c.qual[2]) for v in values}
     return (qi, qc, by, default)
 
 
@@ -256,10 +262,13 @@ def _value_test(spec: ElementSpec, consts: dict[str, object]) -> str:
         if spec.codes is not None:
             name = f"C{len(consts)}"
             consts[name] = spec.codes
+            if all(lo <= len(c) <= hi for c in spec.codes):  # a listed code has a valid length
+                return f"v in {name}"
             tests.append(f"v in {name}")
         return " and ".join(tests)
-    if t == "R":
-        return f"(x := v.lstrip('-').replace('.', '', 1)).isdigit() and len(x) <= {hi}"
+    if t == "R":  # the first test (no sign, at most one '.') is the common case and implies the second
+        return (f"(len(v) <= {hi} and v.replace('.', '', 1).isdigit()) or "
+                f"((x := v.lstrip('-').replace('.', '', 1)).isdigit() and len(x) <= {hi})")
     if t[0] == "N":
         return f"(x := v.lstrip('-')).isdigit() and len(x) <= {hi}"
     if t == "DT":

@@ -6,9 +6,8 @@ when the next one starts, the PLB adjustments at the end of the transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from everyclaim.ledger.records import (
     Adjustment,
@@ -25,32 +24,76 @@ from everyclaim.x12.segments import Segment
 
 _MOA_REMARKS = (3, 4, 5, 6, 7)
 _MIA_REMARKS = (5, 20, 21, 22, 23)
+_PAD = [""] * 24
+_DATES: dict[str, date] = {}  # CCYYMMDD -> date: a file repeats few dates (bounded, see _date)
 
 
-@dataclass
+# Hot-path helpers: the same results (and the same errors, via ``values``) as ``values.money`` /
+# ``values.date_element`` / ``values.cas_triplets``, without a Segment.get call per element.
+def _money(seg: Segment, e: list[str], n: int, f: str) -> Decimal:
+    try:
+        return Decimal(e[n])
+    except (InvalidOperation, IndexError):
+        return v.money(seg, n, f)  # raises the located error (or reads the absent element as values does)
+
+
+def _date(seg: Segment, e: list[str], n: int, f: str) -> date | None:
+    raw = e[n] if n < len(e) else ""
+    d = _DATES.get(raw)
+    if d is None:
+        d = v.date_element(seg, n, f)
+        if d is not None and len(_DATES) < 4096:
+            _DATES[raw] = d
+    return d
+
+
+def _cas(seg: Segment, f: str) -> list[Adjustment]:
+    e = seg[2]
+    n = len(e)
+    group = e[1] if n > 1 else ""
+    out = []
+    for i in range(2, min(n, 20), 3):
+        carc = e[i]
+        if not carc:
+            continue
+        amount = _money(seg, e, i + 1, f)
+        q = e[i + 2] if i + 2 < n else ""
+        out.append(Adjustment(group, carc, amount, _money(seg, e, i + 2, f) if q else None))
+    return out
+
+
 class _Line:
-    seg: Segment
-    file_name: str
-    dates: dict[str, date | None] = field(default_factory=dict)
-    adjustments: list[Adjustment] = field(default_factory=list)
-    remarks: list[Remark] = field(default_factory=list)
-    line_control: str = ""
-    allowed: Decimal | None = None
+    __slots__ = ("seg", "file_name", "dates", "adjustments", "remarks", "line_control", "allowed")
+
+    def __init__(self, seg: Segment, file_name: str) -> None:
+        self.seg = seg
+        self.file_name = file_name
+        self.dates: dict[str, date | None] = {}
+        self.adjustments: list[Adjustment] = []
+        self.remarks: list[Remark] = []
+        self.line_control = ""
+        self.allowed: Decimal | None = None
 
     def build(self) -> ServicePayment:
         s, f = self.seg, self.file_name
-        qual, code, mods = v.procedure(s, 1)
-        orig = s.components(6)
-        start = self.dates.get("472") or self.dates.get("150")
-        end = self.dates.get("151") or self.dates.get("472end") or start
+        e = s[2]
+        if len(e) < 7:
+            e = e + _PAD[: 7 - len(e)]
+        parts = e[1].split(s[3].component)  # values.procedure
+        if len(parts) < 2:
+            parts.append("")
+        orig = e[6].split(s[3].component)
+        dates = self.dates
+        start = dates.get("472") or dates.get("150")
+        end = dates.get("151") or dates.get("472end") or start
         return ServicePayment(
-            procedure_qualifier=qual,
-            procedure=code,
-            modifiers=mods,
-            charge=v.money(s, 2, f),
-            paid=v.money(s, 3, f),
-            revenue_code=s.get(4),
-            units=v.money_or_none(s, 5, f),
+            procedure_qualifier=parts[0],
+            procedure=parts[1],
+            modifiers=tuple(m for m in parts[2:6] if m),
+            charge=_money(s, e, 2, f),
+            paid=_money(s, e, 3, f),
+            revenue_code=e[4],
+            units=_money(s, e, 5, f) if e[5] else None,
             original_procedure=orig[1] if len(orig) > 1 else "",
             service_date=start,
             service_date_end=end,
@@ -58,47 +101,54 @@ class _Line:
             adjustments=tuple(self.adjustments),
             remarks=tuple(self.remarks),
             allowed=self.allowed,
-            seg_index=s.index,
+            seg_index=s[0],
         )
 
 
-@dataclass
 class _Claim:
-    seg: Segment
-    source: Source
-    file_name: str
-    parties: dict[str, Party] = field(default_factory=dict)
-    dates: dict[str, date | None] = field(default_factory=dict)
-    adjustments: list[Adjustment] = field(default_factory=list)
-    remarks: list[Remark] = field(default_factory=list)
-    lines: list[_Line] = field(default_factory=list)
-    coverage_amount: Decimal | None = None
+    __slots__ = ("seg", "source", "file_name", "parties", "dates", "adjustments", "remarks", "lines",
+                 "coverage_amount")
+
+    def __init__(self, seg: Segment, source: Source, file_name: str) -> None:
+        self.seg = seg
+        self.source = source
+        self.file_name = file_name
+        self.parties: dict[str, Party] = {}
+        self.dates: dict[str, date | None] = {}
+        self.adjustments: list[Adjustment] = []
+        self.remarks: list[Remark] = []
+        self.lines: list[_Line] = []
+        self.coverage_amount: Decimal | None = None
 
     def build(self) -> ClaimPayment:
         s, f, p = self.seg, self.file_name, self.parties
+        e = s[2]
+        if len(e) < 12:
+            e = e + _PAD[: 12 - len(e)]
+        dates = self.dates
         return ClaimPayment(
             source=self.source,
-            pcn=s.get(1),
-            status=s.get(2),
-            charge=v.money(s, 3, f),
-            paid=v.money(s, 4, f),
-            patient_responsibility=v.money_or_zero(s, 5, f),
-            claim_filing=s.get(6),
-            payer_claim_control=s.get(7),
-            facility_code=s.get(8),
-            frequency=s.get(9),
-            drg=s.get(11),
+            pcn=e[1],
+            status=e[2],
+            charge=_money(s, e, 3, f),
+            paid=_money(s, e, 4, f),
+            patient_responsibility=_money(s, e, 5, f) if e[5] else Decimal("0"),
+            claim_filing=e[6],
+            payer_claim_control=e[7],
+            facility_code=e[8],
+            frequency=e[9],
+            drg=e[11],
             patient=p.get("QC"),
             insured=p.get("IL"),
             corrected_insured=p.get("74"),
             crossover_payer=p.get("TT"),
             corrected_priority_payer=p.get("PR"),
-            statement_from=self.dates.get("232"),
-            statement_to=self.dates.get("233"),
-            received_date=self.dates.get("050"),
+            statement_from=dates.get("232"),
+            statement_to=dates.get("233"),
+            received_date=dates.get("050"),
             adjustments=tuple(self.adjustments),
             remarks=tuple(self.remarks),
-            lines=tuple(line.build() for line in self.lines),
+            lines=tuple([line.build() for line in self.lines]),
             coverage_amount=self.coverage_amount,
         )
 
@@ -121,9 +171,21 @@ class Project835:
 
     # -- dispatch ---------------------------------------------------------------------------------
     def on(self, loop: str, seg: Segment) -> None:
-        sid = seg.id
-        if loop == "2110" or (loop == "2100" and sid != "CLP") or sid == "CLP":
-            self._claim_segment(loop, seg)
+        sid = seg[1]
+        if sid == "CLP":
+            self._emit_header()
+            self._finish_claim()
+            self.claim = _Claim(seg, self.source.at(seg[0]), self.file_name)
+        elif loop == "2110" or loop == "2100":
+            claim = self.claim
+            if claim is None:  # the walker places every 2100/2110 segment after a CLP
+                return
+            if sid == "SVC":
+                claim.lines.append(_Line(seg, self.file_name))
+            elif loop == "2110":
+                self._line_segment(claim.lines[-1], sid, seg)
+            else:
+                self._claim_segment(claim, sid, seg)
         elif sid == "LX" or sid in ("TS3", "TS2"):
             self._emit_header()
         elif sid == "PLB":
@@ -181,22 +243,10 @@ class Project835:
             self.out.append(self.claim.build())
             self.claim = None
 
-    def _claim_segment(self, loop: str, seg: Segment) -> None:
-        sid, f = seg.id, self.file_name
-        if sid == "CLP":
-            self._emit_header()
-            self._finish_claim()
-            self.claim = _Claim(seg, self.source.at(seg.index), f)
-            return
-        claim = self.claim
-        if claim is None:  # the walker places every 2100/2110 segment after a CLP
-            return
-        if sid == "SVC":
-            claim.lines.append(_Line(seg, f))
-        elif loop == "2110":
-            self._line_segment(claim.lines[-1], seg)
-        elif sid == "CAS":
-            claim.adjustments.extend(v.cas_triplets(seg, f))
+    def _claim_segment(self, claim: _Claim, sid: str, seg: Segment) -> None:
+        f, e = self.file_name, seg[2]
+        if sid == "CAS":
+            claim.adjustments.extend(_cas(seg, f))
         elif sid == "NM1":
             claim.parties[seg.get(1)] = v.party(seg)
         elif sid == "MOA":
@@ -204,22 +254,22 @@ class Project835:
         elif sid == "MIA":
             claim.remarks.extend(v.remarks(seg, _MIA_REMARKS, "MIA"))
         elif sid == "DTM":
-            claim.dates[seg.get(1)] = v.date_element(seg, 2, f)
+            claim.dates[seg.get(1)] = _date(seg, e, 2, f)
         elif sid == "AMT" and seg.get(1) == "AU":
-            claim.coverage_amount = v.money(seg, 2, f)
+            claim.coverage_amount = _money(seg, e, 2, f)
 
-    def _line_segment(self, line: _Line, seg: Segment) -> None:
-        sid, f = seg.id, self.file_name
+    def _line_segment(self, line: _Line, sid: str, seg: Segment) -> None:
+        f, e = self.file_name, seg[2]
         if sid == "CAS":
-            line.adjustments.extend(v.cas_triplets(seg, f))
+            line.adjustments.extend(_cas(seg, f))
         elif sid == "DTM":
-            line.dates[seg.get(1)] = v.date_element(seg, 2, f)
+            line.dates[seg.get(1)] = _date(seg, e, 2, f)
         elif sid == "LQ":
             line.remarks.append(Remark(seg.get(1), seg.get(2)))
         elif sid == "REF" and seg.get(1) == "6R":
             line.line_control = seg.get(2)
         elif sid == "AMT" and seg.get(1) == "B6":
-            line.allowed = v.money(seg, 2, f)
+            line.allowed = _money(seg, e, 2, f)
 
     def _plb(self, seg: Segment) -> None:
         f = self.file_name

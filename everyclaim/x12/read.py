@@ -27,6 +27,7 @@ from everyclaim.x12.values import ccyymmdd
 from everyclaim.x12.walk import walk
 
 CHUNK = 1 << 20
+_ENVELOPE = frozenset(("ISA", "GS", "ST", "SE"))
 
 
 class Projection(Protocol):
@@ -68,24 +69,27 @@ class Reading:
         projection: Projection | None = None
         isa13 = gs06 = gs08 = ""
         gs_date: date | None = None
+        on = None  # projection.on, bound once per transaction
         for loop, seg in walked:
-            sid = seg.id
-            if sid == "ISA":
-                isa13 = seg.get(13).strip()
-            elif sid == "GS":
-                gs06, gs08, gs_date = seg.get(6), seg.get(8), ccyymmdd(seg.get(4))
-            elif sid == "ST":
-                source = Source(self.sha256, isa13, gs06, seg.get(2), seg.index, self.file_name)
-                kind = transaction_kind(seg.get(1), seg.get(3) or gs08)
-                projection = self._projection(kind, source, out, gs_date)
-                self.transactions += 1
-                self.kinds.add(kind)
-            elif sid == "SE":
-                if projection is not None:
-                    projection.close()
-                projection = None
-            elif projection is not None:
-                projection.on(loop, seg)
+            sid = seg[1]
+            if sid in _ENVELOPE:
+                if sid == "ISA":
+                    isa13 = seg.get(13).strip()
+                elif sid == "GS":
+                    gs06, gs08, gs_date = seg.get(6), seg.get(8), ccyymmdd(seg.get(4))
+                elif sid == "ST":
+                    source = Source(self.sha256, isa13, gs06, seg.get(2), seg.index, self.file_name)
+                    kind = transaction_kind(seg.get(1), seg.get(3) or gs08)
+                    projection = self._projection(kind, source, out, gs_date)
+                    on = projection.on
+                    self.transactions += 1
+                    self.kinds.add(kind)
+                else:  # SE
+                    if projection is not None:
+                        projection.close()
+                    projection = on = None
+            elif on is not None:
+                on(loop, seg)
             if out:
                 yield from out
                 out.clear()

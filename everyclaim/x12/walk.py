@@ -117,7 +117,7 @@ def pick_guide(st01: str, st03: str, gs08: str) -> tuple[str, str]:
 
 
 class _Walker:
-    """One pass over one file. Frames are ``[loop, position, counts]`` lists (cheap to allocate)."""
+    """One pass over one file. Frames are ``[loop, position, counts, loop.fast]`` lists (cheap to allocate)."""
 
     def __init__(self, walk: Walk) -> None:
         self.w = walk
@@ -169,12 +169,11 @@ class _Walker:
                 self.close_st(seg)
                 continue
             # -- find the candidate: the same search as place(), by qualifier value
-            level = len(stack) - 1
-            top = level
+            level = top = len(stack) - 1
             found = None
             while level >= 0:
                 frame = stack[level]
-                m = frame[0].fast.get(sid)
+                m = frame[3].get(sid)
                 if m is not None:
                     qi = m[0]
                     if qi:
@@ -191,29 +190,31 @@ class _Walker:
                         cands = m[3]
                     cur = frame[1]
                     for c in cands:
-                        if c.pos >= cur:
+                        if c[0] >= cur:
                             found = c
                             break
                     if found is not None:
                         break
                 level -= 1
-            if found is None or found.implicit is not None or found.enter or level != top:
-                loop = self.place(seg) if found is None else self.enter(seg, level, found)
+            if found is None or level != top or not found[1]:
+                loop = self.place(seg) if found is None else self.enter(seg, level, found[6])
                 yield new(Walked, (loop, seg))
                 continue
             # -- the segment stays in the innermost loop (enter() without loops to open or close)
-            node = found.seg
-            frame[1] = node.pos
-            counts = frame[2]
-            n = counts.get(node, 0) + 1
-            counts[node] = n
-            if n > node.max_use and node.max_use:
-                self.problem(False, "X12-SEGMENT-REPEAT", f"{node.id} used {n} times in loop "
-                             f"{frame[0].id}, at most {node.max_use} allowed", seg, 0, "5")
-            if sid == "HL":
-                self.check_hl(seg)
-            if not node.ok(seg[2], seg[3]):
-                self.check_elements(seg, node)
+            frame[1] = found[3]
+            limit = found[4]
+            if limit:
+                node = found[2]
+                counts = frame[2]
+                n = counts.get(node, 0) + 1
+                counts[node] = n
+                if n > limit:
+                    self.problem(False, "X12-SEGMENT-REPEAT", f"{node.id} used {n} times in loop "
+                                 f"{frame[0].id}, at most {limit} allowed", seg, 0, "5")
+            else:  # unbounded: only "was it there" is ever read (close_frame), not the count
+                frame[2][found[2]] = 1
+            if not found[5](seg[2], seg[3]):
+                self.check_elements(seg, found[2])
             yield new(Walked, (frame[0].id, seg))
         self.finish(last)
 
@@ -345,7 +346,7 @@ class _Walker:
         self.hl = {}
         root = self.guide.root
         first = root.children[0]
-        self.stack = [[root, first.pos, {first: 1}]]
+        self.stack = [[root, first.pos, {first: 1}, root.fast]]
         self.check_elements(seg, first)  # type: ignore[arg-type]
 
     def close_st(self, se: Segment) -> None:
@@ -451,7 +452,7 @@ class _Walker:
             if loop.repeat and n > loop.repeat:
                 self.problem(loop.needed, "X12-LOOP-REPEAT", f"loop {loop.id} repeats {n} times, at most "
                              f"{loop.repeat} allowed", seg, 0, "4")
-            frame = [loop, -1, {}]
+            frame = [loop, -1, {}, loop.fast]
             stack.append(frame)
         node = c.seg
         frame[1] = node.pos
@@ -468,7 +469,7 @@ class _Walker:
         return frame[0].id
 
     def close_frame(self, frame: list, seg: Segment) -> None:
-        loop, _, counts = frame
+        loop, counts = frame[0], frame[2]
         for child in loop.must:
             if child not in counts:
                 break
