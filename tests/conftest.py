@@ -4,14 +4,17 @@ PostgreSQL, plus small builders for hand-written ledger records (money as Decima
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from everyclaim.ledger import schema as t
 from everyclaim.ledger.db import make_engine, upgrade
 from everyclaim.ledger.records import (
     Adjustment,
@@ -34,8 +37,8 @@ def _db_params() -> list[object]:
     return ["sqlite", pytest.param("postgresql", marks=[] if pg else [skip])]
 
 
-def _pg_engine(base_url: str) -> Iterator[sa.Engine]:
-    """A fresh PostgreSQL schema per test (search_path), dropped afterwards: fast and isolated."""
+def _pg_engine(base_url: str, migrate: bool = False) -> Iterator[sa.Engine]:
+    """A fresh, uniquely named PostgreSQL schema (through search_path), dropped afterwards."""
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = make_engine(base_url)
     with admin.begin() as conn:
@@ -43,6 +46,8 @@ def _pg_engine(base_url: str) -> Iterator[sa.Engine]:
     url = sa.make_url(admin.url).update_query_dict({"options": f"-csearch_path={schema}"})
     engine = make_engine(url.render_as_string(hide_password=False))
     try:
+        if migrate:
+            upgrade(engine)
         yield engine
     finally:
         engine.dispose()
@@ -52,7 +57,7 @@ def _pg_engine(base_url: str) -> Iterator[sa.Engine]:
 
 
 @pytest.fixture(params=_db_params())
-def empty_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[sa.Engine]:  # noqa: ANN001
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
     """An engine on an empty database (not migrated)."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path}/t.db")
@@ -62,11 +67,38 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[sa.Engine
         yield from _pg_engine(os.environ[PG_ENV])
 
 
-@pytest.fixture
-def engine(empty_engine: sa.Engine) -> sa.Engine:
-    """An engine on a database migrated to the Alembic head."""
-    upgrade(empty_engine)
-    return empty_engine
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session; each test gets a copy."""
+    path = tmp_path_factory.mktemp("ledger") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_session() -> Iterator[sa.Engine]:
+    """A PostgreSQL schema migrated once per session (dropped at the end)."""
+    yield from _pg_engine(os.environ[PG_ENV], migrate=True)
+
+
+@pytest.fixture(params=_db_params())
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """An empty ledger at the Alembic head: a copy of the migrated SQLite file, or the session's
+    migrated PostgreSQL schema with every table truncated (identities restarted)."""
+    if request.param == "sqlite":
+        db = tmp_path / "t.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), db)
+        engine = make_engine(f"sqlite:///{db}")
+        yield engine
+        engine.dispose()
+        return
+    engine = request.getfixturevalue("_pg_session")
+    names = ", ".join(f'"{tb.name}"' for tb in t.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    yield engine
 
 
 # ------------------------------------------------------------------------------------------------
