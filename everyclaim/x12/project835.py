@@ -172,20 +172,34 @@ class Project835:
     # -- dispatch ---------------------------------------------------------------------------------
     def on(self, loop: str, seg: Segment) -> None:
         sid = seg[1]
-        if sid == "CLP":
-            self._emit_header()
-            self._finish_claim()
-            self.claim = _Claim(seg, self.source.at(seg[0]), self.file_name)
-        elif loop == "2110" or loop == "2100":
+        if loop == "2110" or loop == "2100":
+            if sid == "CLP":
+                self._clp(seg)
+                return
             claim = self.claim
             if claim is None:  # the walker places every 2100/2110 segment after a CLP
                 return
             if sid == "SVC":
                 claim.lines.append(_Line(seg, self.file_name))
-            elif loop == "2110":
-                self._line_segment(claim.lines[-1], sid, seg)
+                return
+            e = seg[2]
+            q = e[1] if len(e) > 1 else ""
+            if loop == "2110":  # the line's segments, inline: the most frequent
+                line = claim.lines[-1]
+                if sid == "CAS":
+                    line.adjustments += _cas(seg, self.file_name)
+                elif sid == "DTM":
+                    line.dates[q] = _date(seg, e, 2, self.file_name)
+                elif sid == "LQ":
+                    line.remarks.append(Remark(q, e[2] if len(e) > 2 else ""))
+                elif sid == "REF" and q == "6R":
+                    line.line_control = e[2] if len(e) > 2 else ""
+                elif sid == "AMT" and q == "B6":
+                    line.allowed = _money(seg, e, 2, self.file_name)
             else:
-                self._claim_segment(claim, sid, seg)
+                self._claim_segment(claim, sid, q, seg)
+        elif sid == "CLP":
+            self._clp(seg)
         elif sid == "LX" or sid in ("TS3", "TS2"):
             self._emit_header()
         elif sid == "PLB":
@@ -194,6 +208,11 @@ class Project835:
             self._plb(seg)
         else:
             self._header_segment(loop, seg)
+
+    def _clp(self, seg: Segment) -> None:
+        self._emit_header()
+        self._finish_claim()
+        self.claim = _Claim(seg, self.source.at(seg[0]), self.file_name)
 
     def close(self) -> None:
         self._emit_header()
@@ -243,33 +262,22 @@ class Project835:
             self.out.append(self.claim.build())
             self.claim = None
 
-    def _claim_segment(self, claim: _Claim, sid: str, seg: Segment) -> None:
+    def _claim_segment(self, claim: _Claim, sid: str, q: str, seg: Segment) -> None:
         f, e = self.file_name, seg[2]
         if sid == "CAS":
-            claim.adjustments.extend(_cas(seg, f))
+            claim.adjustments += _cas(seg, f)
         elif sid == "NM1":
-            claim.parties[seg.get(1)] = v.party(seg)
+            if len(e) < 10:
+                e = e + _PAD[: 10 - len(e)]
+            claim.parties[q] = Party(e[1], e[3], e[4], e[8], e[9])  # values.party
         elif sid == "MOA":
-            claim.remarks.extend(v.remarks(seg, _MOA_REMARKS, "MOA"))
+            claim.remarks += [Remark("MOA", e[n]) for n in _MOA_REMARKS if n < len(e) and e[n]]
         elif sid == "MIA":
-            claim.remarks.extend(v.remarks(seg, _MIA_REMARKS, "MIA"))
+            claim.remarks += [Remark("MIA", e[n]) for n in _MIA_REMARKS if n < len(e) and e[n]]
         elif sid == "DTM":
-            claim.dates[seg.get(1)] = _date(seg, e, 2, f)
-        elif sid == "AMT" and seg.get(1) == "AU":
+            claim.dates[q] = _date(seg, e, 2, f)
+        elif sid == "AMT" and q == "AU":
             claim.coverage_amount = _money(seg, e, 2, f)
-
-    def _line_segment(self, line: _Line, sid: str, seg: Segment) -> None:
-        f, e = self.file_name, seg[2]
-        if sid == "CAS":
-            line.adjustments.extend(_cas(seg, f))
-        elif sid == "DTM":
-            line.dates[seg.get(1)] = _date(seg, e, 2, f)
-        elif sid == "LQ":
-            line.remarks.append(Remark(seg.get(1), seg.get(2)))
-        elif sid == "REF" and seg.get(1) == "6R":
-            line.line_control = seg.get(2)
-        elif sid == "AMT" and seg.get(1) == "B6":
-            line.allowed = _money(seg, e, 2, f)
 
     def _plb(self, seg: Segment) -> None:
         f = self.file_name
