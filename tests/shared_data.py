@@ -10,11 +10,11 @@ X12 = SHARED / "data" / "x12"
 READ_KINDS = ("835", "837p", "837i", "277ca", "999")
 
 
-def valid_files(*kinds: str) -> list[Path]:
-    """Sample files outside ``invalid/`` (and outside ``expected/``) for the given folders."""
+def valid_files(*kinds: str, readable: bool = True) -> list[Path]:
+    """Sample files outside ``invalid/`` for the given folders (``readable``: without KNOWN_REJECTED)."""
     out = []
     for kind in kinds or READ_KINDS:
-        out += sorted(p for p in (X12 / kind).iterdir() if p.is_file())
+        out += sorted(p for p in (X12 / kind).iterdir() if p.is_file() and not (readable and p.name in KNOWN_REJECTED))
     return out
 
 
@@ -41,3 +41,15 @@ def split_segments(path: Path) -> list[list[str]]:
         if raw:
             segs.append(raw.split(element))
     return segs
+
+
+# Samples outside invalid/ that the issue's own rules reject ("a transaction cut off", "an empty element
+# the ledger needs"): rejecting them is the documented behaviour, so tests expect the rejection.
+KNOWN_REJECTED = {
+    "oopx12__FromBogeyone.txt": "277CA cut off after HL*2: ST without SE",
+    "oopx12__UnicodeExample.txt": "UTF-16 without BOM, and the transaction is cut off (no SE)",
+    "oopx12__Example1_pretty_bom.txt": "CLP*090909*22 has no CLP03/CLP04 (money the ledger posts)",
+}
+# An invalid/ sample whose every defect is in data the ledger does not post (N3, PER, HI missing, a
+# repeated REF): accepted with findings. Tracked in the issue note.
+KNOWN_ACCEPTED_INVALID = {"ims__x12_segment_errors.txt": "only non-posted segments are missing or repeated"}

@@ -7,6 +7,7 @@ from datetime import date
 
 from everyclaim.ledger.records import ClaimAck, Party, Source, TransactionAck
 from everyclaim.x12 import values as v
+from everyclaim.x12.errors import X12Rejected
 from everyclaim.x12.segments import Segment
 
 # STC01-1 claim status categories that mean the payer took the claim into adjudication.
@@ -36,8 +37,8 @@ class Project277CA:
                 self.stcs.append(seg)
             elif sid == "REF" and seg.get(1) == "1K":
                 self.ref_1k = seg.get(2)
-            elif sid == "DTP" and seg.get(1) == "472":
-                self.period = v.period(seg, 2, 3, self.source.file_name)
+            elif sid == "DTP" and seg.get(1) == "472":  # informational here: a bad date is kept as none
+                self.period = _lenient_period(seg)
             return
         if loop == "2220D":
             return
@@ -71,7 +72,8 @@ class Project277CA:
                 category=comp[0],
                 status=comp[1],
                 entity=comp[2],
-                status_date=v.date_element(first, 2, f) if first else None,
+                # a malformed STC02 (seen in public samples) is a walker finding; the ack keeps no date
+                status_date=v.ccyymmdd(first.get(2)) if first else None,
                 action=first.get(3) if first else "",
                 amount=v.money_or_none(first, 4, f) if first else None,
                 accepted=comp[0] in ACCEPTED_CATEGORIES,
@@ -83,6 +85,13 @@ class Project277CA:
             )
         )
         self.trn, self.stcs, self.ref_1k, self.period = None, [], "", (None, None)
+
+
+def _lenient_period(seg: Segment) -> tuple[date | None, date | None]:
+    try:
+        return v.period(seg, 2, 3)
+    except X12Rejected:
+        return None, None
 
 
 class Project999:
