@@ -343,8 +343,8 @@ def features_select(snapshot_id: int, as_of: date) -> sa.Select[Any]:
         sa.exists().where(cp2.c.claim_id == c2.c.id, cp2.c.paid_cents > 0, cp2.c.is_reversal.is_(False)),
     )  # fmt: skip
     other_paid = sa.func.coalesce(pt.c.paid_count, 0) - sa.case((last.c.paid_cents > 0, 1), else_=0)
-    tenure = sa.select(sa.func.min(rend.c.service_from)).where(rend.c.rendering_npi == c.c.rendering_npi,
-                                                                c.c.rendering_npi != "").scalar_subquery()
+    tenure = (sa.select(rend.c.rendering_npi, sa.func.min(rend.c.service_from).label("first_service"))
+              .where(rend.c.rendering_npi != "").group_by(rend.c.rendering_npi).cte("tenure"))  # fmt: skip
     contractual = sa.func.coalesce(at.c.contractual, 0)
     cols: list[Any] = [
         o.c.id.label("atb_row_id"), o.c.claim_id, o.c.pcn, sa.func.coalesce(c.c.payer_id, o.c.payer_id).label("payer_id"),
@@ -358,7 +358,7 @@ def features_select(snapshot_id: int, as_of: date) -> sa.Select[Any]:
         c.c.responsibility.label("claim_responsibility"), c.c.frequency, c.c.submission_count,
         _bool(sa.func.coalesce(c.c.prior_auth, "") != "").label("has_prior_auth"),
         _bool(sa.exists().where(ln.c.claim_id == c.c.id, modifier)).label("has_distinct_modifier"),
-        days_since(tenure, as_of).label("rendering_tenure_days"),
+        days_since(tenure.c.first_service, as_of).label("rendering_tenure_days"),
         _bool(sa.exists().where(cop.c.claim_id == c.c.id, cop.c.responsibility.in_(("S", "T")))).label(
             "has_secondary_coverage"),
         _bool(sa.exists().where(c2.c.pcn == c.c.pcn, c2.c.id != c.c.id, c2.c.responsibility.in_(("S", "T")))).label(
@@ -413,5 +413,6 @@ def features_select(snapshot_id: int, as_of: date) -> sa.Select[Any]:
             .outerjoin(rr, rr.c.claim_id == o.c.claim_id)
             .outerjoin(ak, ak.c.claim_id == o.c.claim_id)
             .outerjoin(ratio, ratio.c.payer_id == sa.func.coalesce(c.c.payer_id, o.c.payer_id))
+            .outerjoin(tenure, tenure.c.rendering_npi == c.c.rendering_npi)
         )
     )
