@@ -50,13 +50,17 @@ def _ref(table: str, nullable: bool = False, ondelete: str | None = "CASCADE", n
 def _source(with_controls: bool = True) -> list[sa.Column]:
     cols = [_ref("files"), sa.Column("seg_index", sa.Integer, nullable=False, server_default="0")]
     if with_controls:
-        cols += [sa.Column(n, sa.String(16), nullable=False, server_default="") for n in ("isa13", "gs06", "st02")]
+        cols += [sa.Column(n, sa.String(), nullable=False, server_default="") for n in ("isa13", "gs06", "st02")]
     return cols
 
 
-def _s(name: str, length: int = 80, **kw: object) -> sa.Column:
-    """A short, never-NULL text column (empty string when the file had nothing)."""
-    return sa.Column(name, sa.String(length), nullable=False, server_default="", **kw)
+def _s(name: str, **kw: object) -> sa.Column:
+    """A never-NULL text column (empty string when the file had nothing).
+
+    Deliberately without a length limit: payers send longer values than the guides allow, and
+    SQLite would accept them where PostgreSQL would refuse them. Text stays identical on both.
+    """
+    return sa.Column(name, sa.String(), nullable=False, server_default="", **kw)
 
 
 files = sa.Table(
@@ -64,10 +68,10 @@ files = sa.Table(
     metadata,
     _pk(),
     sa.Column("sha256", sa.String(64), nullable=False, unique=True),
-    _s("name", 512),
-    _s("kind", 16),  # 837P, 837I, 835, 277CA, 999, atb, payers ...
+    _s("name"),
+    _s("kind"),  # 837P, 837I, 835, 277CA, 999, atb, payers ...
     sa.Column("size", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("status", sa.String(16), nullable=False),  # accepted | rejected
+    sa.Column("status", sa.String(), nullable=False),  # accepted | rejected
     sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("counts", sa.Text, nullable=False, server_default="{}"),  # JSON of PostResult counts
 )
@@ -76,9 +80,9 @@ payer_profiles = sa.Table(
     "payer_profiles",
     metadata,
     _pk(),
-    sa.Column("payer_id", sa.String(80), nullable=False, unique=True),
-    _s("name", 200),
-    _s("financial_class", 32),
+    sa.Column("payer_id", sa.String(), nullable=False, unique=True),
+    _s("name"),
+    _s("financial_class"),
     sa.Column("timely_filing_days", sa.Integer),
     sa.Column("appeal_days", sa.Integer),
     _ref("files", nullable=True, ondelete="SET NULL"),
@@ -89,30 +93,30 @@ claims = sa.Table(
     "claims",
     metadata,
     _pk(),
-    _s("pcn", 38, index=True),
-    _s("payer_id", 80, index=True),
-    _s("payer_name", 200),
-    _s("kind", 8),  # 837P | 837I
+    _s("pcn", index=True),
+    _s("payer_id", index=True),
+    _s("payer_name"),
+    _s("kind"),  # 837P | 837I
     sa.Column("charge_cents", Money, nullable=False),
-    _s("pos", 8),
-    _s("facility_qualifier", 2),
-    _s("frequency", 2),  # of the latest submission: 1 original, 7 replacement, 8 void
-    _s("billing_npi", 80, index=True),
-    _s("billing_name", 200),
-    _s("rendering_npi", 80),
-    _s("subscriber_id", 80),
-    _s("subscriber_last", 80),
-    _s("subscriber_first", 80),
-    _s("patient_last", 80),
-    _s("patient_first", 80),
-    _s("responsibility", 2),  # SBR01: P primary, S secondary, T tertiary ...
-    _s("claim_filing", 4),
+    _s("pos"),
+    _s("facility_qualifier"),
+    _s("frequency"),  # of the latest submission: 1 original, 7 replacement, 8 void
+    _s("billing_npi", index=True),
+    _s("billing_name"),
+    _s("rendering_npi"),
+    _s("subscriber_id"),
+    _s("subscriber_last"),
+    _s("subscriber_first"),
+    _s("patient_last"),
+    _s("patient_first"),
+    _s("responsibility"),  # SBR01: P primary, S secondary, T tertiary ...
+    _s("claim_filing"),
     sa.Column("service_from", sa.Date, index=True),
     sa.Column("service_to", sa.Date),
-    _s("prior_auth", 80),
-    _s("referral", 80),
-    _s("payer_claim_control", 80),
-    _s("diagnoses", 400),  # comma-joined, principal first
+    _s("prior_auth"),
+    _s("referral"),
+    _s("payer_claim_control"),
+    _s("diagnoses"),  # comma-joined, principal first
     sa.Column("first_billed_date", sa.Date),
     sa.Column("last_billed_date", sa.Date, index=True),
     sa.Column("submission_count", sa.Integer, nullable=False, server_default="1"),
@@ -126,16 +130,16 @@ claim_lines = sa.Table(
     _pk(),
     _ref("claims"),
     sa.Column("line_no", sa.Integer, nullable=False),
-    _s("procedure_qualifier", 4),
-    _s("procedure", 48, index=True),
-    _s("modifiers", 32),  # comma-joined
+    _s("procedure_qualifier"),
+    _s("procedure", index=True),
+    _s("modifiers"),  # comma-joined
     sa.Column("charge_cents", Money, nullable=False),
     sa.Column("units", Quantity),
-    _s("unit_basis", 4),
+    _s("unit_basis"),
     sa.Column("service_date", sa.Date),
     sa.Column("service_date_end", sa.Date),
-    _s("revenue_code", 8),
-    _s("line_control", 50),
+    _s("revenue_code"),
+    _s("line_control"),
     sa.Column("seg_index", sa.Integer, nullable=False, server_default="0"),
 )
 
@@ -144,10 +148,10 @@ submissions = sa.Table(
     metadata,
     _pk(),
     _ref("claims"),
-    _s("frequency", 2),
+    _s("frequency"),
     sa.Column("charge_cents", Money, nullable=False),
     sa.Column("submitted_date", sa.Date),
-    _s("payer_claim_control", 80),
+    _s("payer_claim_control"),
     *_source(),
 )
 
@@ -156,13 +160,13 @@ claim_other_payers = sa.Table(
     metadata,
     _pk(),
     _ref("claims"),
-    _s("responsibility", 2),
-    _s("payer_id", 80),
-    _s("payer_name", 200),
-    _s("subscriber_id", 80),
+    _s("responsibility"),
+    _s("payer_id"),
+    _s("payer_name"),
+    _s("subscriber_id"),
     sa.Column("paid_cents", Money),
     sa.Column("adjudication_date", sa.Date),
-    _s("claim_filing", 4),
+    _s("claim_filing"),
     sa.Column("adjustments", sa.Text, nullable=False, server_default=""),  # "CO-45:12.00;PR-2:5.00"
 )
 
@@ -171,13 +175,13 @@ claim_acks = sa.Table(
     metadata,
     _pk(),
     _ref("claims", nullable=True, ondelete="SET NULL"),
-    _s("pcn", 38, index=True),
-    _s("payer_claim_control", 80),
-    _s("payer_id", 80),
-    _s("category", 8),
-    _s("status", 8),
-    _s("entity", 8),
-    _s("action", 8),
+    _s("pcn", index=True),
+    _s("payer_claim_control"),
+    _s("payer_id"),
+    _s("category"),
+    _s("status"),
+    _s("entity"),
+    _s("action"),
     sa.Column("amount_cents", Money),
     sa.Column("accepted", sa.Boolean, nullable=False),
     sa.Column("status_date", sa.Date),
@@ -188,12 +192,12 @@ transaction_acks = sa.Table(
     "transaction_acks",
     metadata,
     _pk(),
-    _s("group_control", 16),
-    _s("functional_id", 4),
-    _s("transaction_type", 8),
-    _s("transaction_control", 16),
-    _s("code", 4),
-    _s("group_code", 4),
+    _s("group_control"),
+    _s("functional_id"),
+    _s("transaction_type"),
+    _s("transaction_control"),
+    _s("code"),
+    _s("group_code"),
     sa.Column("errors", sa.Text, nullable=False, server_default=""),  # "CLM:12:8;NM1:20:3"
     sa.Column("ack_date", sa.Date),
     *_source(),
@@ -205,17 +209,17 @@ remittances = sa.Table(
     metadata,
     _pk(),
     sa.Column("txn_hash", sa.String(64), nullable=False, unique=True),
-    _s("handling", 4),
+    _s("handling"),
     sa.Column("amount_cents", Money, nullable=False),
-    _s("credit_debit", 2),
-    _s("method", 4),
+    _s("credit_debit"),
+    _s("method"),
     sa.Column("payment_date", sa.Date, index=True),
-    _s("trace_number", 80, index=True),
-    _s("payer_trn_id", 80),
-    _s("payer_id", 80, index=True),
-    _s("payer_name", 200),
-    _s("payee_id", 80),
-    _s("payee_name", 200),
+    _s("trace_number", index=True),
+    _s("payer_trn_id"),
+    _s("payer_id", index=True),
+    _s("payer_name"),
+    _s("payee_id"),
+    _s("payee_name"),
     sa.Column("production_date", sa.Date),
     *_source(),
 )
@@ -226,21 +230,21 @@ claim_payments = sa.Table(
     _pk(),
     _ref("remittances"),
     _ref("claims", nullable=True, ondelete="SET NULL"),
-    _s("pcn", 38, index=True),
-    _s("payer_id", 80),  # the remittance's payer, denormalised for matching
-    _s("status", 4, index=True),  # CLP02
+    _s("pcn", index=True),
+    _s("payer_id"),  # the remittance's payer, denormalised for matching
+    _s("status", index=True),  # CLP02
     sa.Column("charge_cents", Money, nullable=False),
     sa.Column("paid_cents", Money, nullable=False),
     sa.Column("patient_resp_cents", Money, nullable=False),
     sa.Column("coverage_cents", Money),
-    _s("claim_filing", 4),
-    _s("payer_claim_control", 80, index=True),
-    _s("facility_code", 4),
-    _s("frequency", 2),
-    _s("drg", 8),
-    _s("patient_last", 80),
-    _s("patient_first", 80),
-    _s("insured_id", 80),
+    _s("claim_filing"),
+    _s("payer_claim_control", index=True),
+    _s("facility_code"),
+    _s("frequency"),
+    _s("drg"),
+    _s("patient_last"),
+    _s("patient_first"),
+    _s("insured_id"),
     sa.Column("statement_from", sa.Date),
     sa.Column("statement_to", sa.Date),
     sa.Column("received_date", sa.Date),
@@ -254,18 +258,18 @@ line_payments = sa.Table(
     metadata,
     _pk(),
     _ref("claim_payments"),
-    _s("procedure_qualifier", 4),
-    _s("procedure", 48),
-    _s("modifiers", 32),
+    _s("procedure_qualifier"),
+    _s("procedure"),
+    _s("modifiers"),
     sa.Column("charge_cents", Money, nullable=False),
     sa.Column("paid_cents", Money, nullable=False),
     sa.Column("allowed_cents", Money),
-    _s("revenue_code", 8),
+    _s("revenue_code"),
     sa.Column("units", Quantity),
-    _s("original_procedure", 48),
+    _s("original_procedure"),
     sa.Column("service_date", sa.Date),
     sa.Column("service_date_end", sa.Date),
-    _s("line_control", 50),
+    _s("line_control"),
     sa.Column("seg_index", sa.Integer, nullable=False, server_default="0"),
 )
 
@@ -275,9 +279,9 @@ adjustments = sa.Table(
     _pk(),
     _ref("claim_payments"),
     _ref("line_payments", nullable=True),
-    sa.Column("level", sa.String(8), nullable=False),  # claim | line
-    sa.Column("group_code", sa.String(4), nullable=False),
-    sa.Column("carc", sa.String(8), nullable=False),
+    sa.Column("level", sa.String(), nullable=False),  # claim | line
+    sa.Column("group_code", sa.String(), nullable=False),
+    sa.Column("carc", sa.String(), nullable=False),
     sa.Column("amount_cents", Money, nullable=False),
     sa.Column("quantity", Quantity),
     sa.Index(None, "group_code", "carc"),
@@ -289,8 +293,8 @@ remarks = sa.Table(
     _pk(),
     _ref("claim_payments"),
     _ref("line_payments", nullable=True),
-    sa.Column("qualifier", sa.String(8), nullable=False),  # HE (LQ), MOA, MIA, RX
-    sa.Column("code", sa.String(16), nullable=False, index=True),
+    sa.Column("qualifier", sa.String(), nullable=False),  # HE (LQ), MOA, MIA, RX
+    sa.Column("code", sa.String(), nullable=False, index=True),
 )
 
 provider_adjustments = sa.Table(
@@ -299,10 +303,10 @@ provider_adjustments = sa.Table(
     _pk(),
     _ref("remittances"),
     _ref("claims", nullable=True, ondelete="SET NULL"),  # matched through reference = CLP07 or PCN
-    _s("provider_id", 80),
+    _s("provider_id"),
     sa.Column("fiscal_date", sa.Date),
-    _s("reason", 4, index=True),
-    _s("reference", 80),
+    _s("reason", index=True),
+    _s("reference"),
     sa.Column("amount_cents", Money, nullable=False),  # positive reduces the payment
     *_source(),
 )
@@ -322,10 +326,10 @@ atb_rows = sa.Table(
     _pk(),
     _ref("atb_snapshots", name="snapshot_id"),
     _ref("claims", nullable=True, ondelete="SET NULL"),
-    _s("pcn", 38, index=True),  # the billing system's claim id (= CLM01)
-    _s("patient_account", 80),
-    _s("payer_id", 80),
-    _s("responsibility", 16),
+    _s("pcn", index=True),  # the billing system's claim id (= CLM01)
+    _s("patient_account"),
+    _s("payer_id"),
+    _s("responsibility"),
     sa.Column("service_date", sa.Date),
     sa.Column("last_billed_date", sa.Date),
     sa.Column("total_charge_cents", Money, nullable=False),
@@ -341,15 +345,15 @@ findings = sa.Table(
     metadata,
     _pk(),
     sa.Column("stable_id", sa.String(32), nullable=False, unique=True),
-    sa.Column("code", sa.String(48), nullable=False, index=True),
-    sa.Column("severity", sa.String(16), nullable=False),  # error | finding
+    sa.Column("code", sa.String(), nullable=False, index=True),
+    sa.Column("severity", sa.String(), nullable=False),  # error | finding
     sa.Column("message", sa.Text, nullable=False),
     _ref("files", nullable=True),
     sa.Column("seg_index", sa.Integer, nullable=False, server_default="0"),
-    _s("seg_id", 8),
+    _s("seg_id"),
     sa.Column("element", sa.Integer, nullable=False, server_default="0"),
-    _s("ack_code", 16),
-    _s("control", 60),
+    _s("ack_code"),
+    _s("control"),
     _ref("claims", nullable=True, ondelete="SET NULL"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
