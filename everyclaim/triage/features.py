@@ -168,7 +168,7 @@ def build_features(conn: sa.Connection, as_of: date) -> int:
     snap = latest_snapshot(conn, as_of)
     if snap is None:
         return 0
-    stmt = features_select(snap[0], as_of)
+    stmt = features_select(snap[0], as_of, stage=lambda name, sel: _stage(conn, name, sel))
     cols = [c.name for c in stmt.selected_columns]
     conn.execute(sa.insert(triage_features).from_select(cols, stmt))
     return int(conn.execute(sa.select(sa.func.count()).select_from(triage_features)).scalar_one())
@@ -313,18 +313,39 @@ def _bool(cond: Any) -> sa.ColumnElement[bool]:
     return sa.case((cond, sa.true()), else_=sa.false())
 
 
-def features_select(snapshot_id: int, as_of: date) -> sa.Select[Any]:
-    """The SELECT behind ``triage_features`` (one row per open ATB row of ``snapshot_id``)."""
+def _stage(conn: sa.Connection, name: str, cte: sa.CTE) -> Any:
+    """Materialise a per-claim step into an indexed temporary table (SQLite's planner scans a CTE once
+    per outer row in a many-way LEFT JOIN, which is quadratic); return it as a selectable."""
+    tmp = f"tmp_triage_{name}"
+    sel = cte.element
+    sql = str(sel.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {tmp} AS {sql}")
+    keys = [c for c in ("claim_id", "id") if c in sel.selected_columns]
+    for key in keys:
+        conn.exec_driver_sql(f"CREATE INDEX ix_{tmp}_{key} ON {tmp} ({key})")
+    return sa.table(tmp, *(sa.column(c.name, c.type) for c in sel.selected_columns)).alias(name)
+
+
+def features_select(snapshot_id: int, as_of: date, stage: Any = None) -> sa.Select[Any]:
+    """The SELECT behind ``triage_features`` (one row per open ATB row of ``snapshot_id``).
+
+    With ``stage(name, cte)`` the per-claim steps are materialised first (see :func:`_stage`);
+    without it the whole thing is one statement of CTEs (for review and other engines).
+    """
+    def keep(name: str, cte: sa.CTE) -> Any:
+        return stage(name, cte) if stage else cte
+
     denial_cats = [k for k, v in load_code_sets().category_defs.items() if v.kind == "denial"]
-    o = _open_rows(snapshot_id)
-    pay = _payments(o)
-    last = _last_adjudication(pay)
-    pt = _pay_totals(pay)
-    adj = _categorised_adjustments(pay)
-    at = _adj_totals(adj, last, denial_cats)
-    top = _top_denial(adj, last, denial_cats)
-    rr = _rarcs(last)
-    ak = _acks(o)
+    o = keep("open_rows", _open_rows(snapshot_id))
+    pay = keep("pay", _payments(o))
+    last = keep("last_adj", _last_adjudication(pay))
+    pt = keep("pay_totals", _pay_totals(pay))
+    adj = keep("adj_cat", _categorised_adjustments(pay))
+    at = keep("adj_totals", _adj_totals(adj, last, denial_cats))
+    top = keep("top_denial", _top_denial(adj, last, denial_cats))
+    rr = keep("last_rarcs", _rarcs(last))
+    ak = keep("acks", _acks(o))
     ratio = _payer_ratio()
     c, pp, cop, ln = t.claims, t.payer_profiles, t.claim_other_payers, t.claim_lines
     c2, cp2 = t.claims.alias("c2"), t.claim_payments.alias("cp2")
