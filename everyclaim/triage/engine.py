@@ -81,8 +81,8 @@ results = sa.Table(
     sa.Column("run_id", sa.Integer, primary_key=True),
     sa.Column("atb_row_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("claim_id", sa.BigInteger, index=True),  # the ledger's claim (NULL: ATB row not matched)
-    sa.Column("pcn", sa.String(38), nullable=False),
-    sa.Column("payer_id", sa.String(80), nullable=False),
+    sa.Column("pcn", sa.Text, nullable=False),
+    sa.Column("payer_id", sa.Text, nullable=False),
     sa.Column("tier", sa.String(16), nullable=False),
     sa.Column("action", sa.String(24), nullable=False),
     sa.Column("root_cause", sa.String(32), nullable=False),

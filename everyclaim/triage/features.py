@@ -104,8 +104,8 @@ FEATURES: tuple[Feature, ...] = (
 )
 FEATURE_BY_NAME = {f.name: f for f in FEATURES}
 
-_SQL_TYPE = {"int": sa.Integer, "money": sa.BigInteger, "bool": sa.Boolean, "text": sa.String(80),
-             "set": sa.String(400), "float": sa.Float}  # fmt: skip
+_SQL_TYPE = {"int": sa.Integer, "money": sa.BigInteger, "bool": sa.Boolean, "text": sa.Text,
+             "set": sa.Text, "float": sa.Float}  # fmt: skip
 
 triage_metadata = sa.MetaData()
 
@@ -114,8 +114,8 @@ triage_features = sa.Table(
     triage_metadata,
     sa.Column("atb_row_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("claim_id", sa.BigInteger, index=True),
-    sa.Column("pcn", sa.String(38), nullable=False),
-    sa.Column("payer_id", sa.String(80), nullable=False),
+    sa.Column("pcn", sa.Text, nullable=False),
+    sa.Column("payer_id", sa.Text, nullable=False),
     sa.Column("as_of", sa.Date, nullable=False),
     *(sa.Column(f.name, _SQL_TYPE[f.kind]) for f in FEATURES),
 )
