@@ -140,3 +140,57 @@ def test_truncated_input_is_rejected() -> None:
     with pytest.raises(X12Rejected) as exc:
         list(walk(read_segments(io.BytesIO(cut), "cut.835"), "cut.835"))
     assert exc.value.problem.ack_code == "IK5-2"
+
+
+# ---- the walker's compiled fast path agrees with the full element check (no corpus needed) ----------
+def _random_elements(rnd, node, pool):  # noqa: ANN001, ANN202
+    n = rnd.randrange(1, len(node.elements) + 3)
+    out = [node.id]
+    for i in range(1, n):
+        spec = node.elements[i - 1] if i - 1 < len(node.elements) else None
+        choices = list(pool)
+        if spec is not None and spec.codes:
+            choices += sorted(spec.codes)[:5] * 4
+        if spec is not None and spec.components:
+            choices += [":".join(rnd.choice(pool) for _ in range(rnd.randrange(1, 4))) for _ in range(4)]
+        out.append(rnd.choice(choices))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["835", "837P", "837I", "277CA", "999"])
+def test_compiled_checks_never_pass_a_segment_the_full_check_flags(kind: str) -> None:
+    """``SegNode.ok`` (the fast path) may say False for a fine segment, never True for a flagged one."""
+    import random
+
+    from everyclaim.x12.guide import SegNode, iter_loops, load_guide
+    from everyclaim.x12.segments import Delimiters, Segment
+    from everyclaim.x12.walk import Walk, _Walker
+
+    pool = ["", "A", "AB", "ABC", "X" * 30, "X" * 90, "0", "1", "12", "123.45", "-5", "-0.5", "1.2.3", "5.", ".5",
+            "1,00", "20230101", "20230229", "20240229", "20231340", "230101", "1200", "2400", "235960", "1230",
+            "20230101-20230105", "20230105-20230101", "D8", "RD8", "HC:99213", "HC>99213", ",,,,,x", "\u0663",
+            "99213", "N290", "CO", "PR", "QC", "IL", "85", "1" * 19, "  "]
+    rnd = random.Random(kind)
+    d = Delimiters()
+    walker = _Walker(Walk([], "t.x12"))
+    passed = flagged = 0
+    for loop in iter_loops(load_guide(kind).root):
+        for node in loop.children:
+            if not isinstance(node, SegNode):
+                continue
+            for _ in range(150):
+                e = _random_elements(rnd, node, pool)
+                if node.id == "DTP" and len(e) > 3 and rnd.random() < 0.5:
+                    e[2] = rnd.choice(("D8", "RD8"))
+                seg = Segment(7, node.id, e, d)
+                walker.findings = found = []
+                try:
+                    walker.check_elements(seg, node)
+                except X12Rejected as exc:
+                    found.append(exc.problem)
+                if node.ok(e, d):
+                    assert found == [], (node.loop.id, e, [p.message for p in found])
+                    passed += 1
+                else:
+                    flagged += bool(found)
+    assert passed > 20 and flagged > 100  # both sides are exercised

@@ -67,8 +67,8 @@ class LoopNode:
     # compiled for the walker's fast path (see _compile):
     must: tuple[SegNode | LoopNode, ...] = ()  # ``required`` less a required trigger (always present)
     # seg_id -> (qualifier element or 0, qualifier is a component, {value: entries}, default entries); an
-    # entry is (pos, simple, node, node.pos, node.max_use, node.ok, candidate), simple = the candidate
-    # opens no loop, is not implied and is not an HL (the walker's inline case)
+    # entry is (pos, simple, node, node.pos, node.max_use, node.ok, candidate, node's loop id), simple = the
+    # candidate opens no loop, is not implied and is not an HL (the walker's inline case)
     fast: dict[str, tuple[int, int, dict[str, tuple[tuple, ...]], tuple[tuple, ...]]] = field(default_factory=dict)
 
 
@@ -233,7 +233,7 @@ def _matcher(cands: tuple[Candidate, ...]):  # noqa: ANN202
         return None
     def entry(c: Candidate) -> tuple:
         simple = not c.enter and c.implicit is None and c.seg.id != "HL"
-        return (c.pos, simple, c.seg, c.seg.pos, c.seg.max_use, c.seg.ok, c)
+        return (c.pos, simple, c.seg, c.seg.pos, c.seg.max_use, c.seg.ok, c, c.seg.loop.id)
 
     default = tuple(entry(c) for c in cands if c.qual is None)
     if not quals:

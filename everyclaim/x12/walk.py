@@ -81,8 +81,7 @@ class Walk:
         self.summary: list[dict[str, object]] = []  # per transaction: kind, control, segments, first index
 
     def __iter__(self) -> Iterator[Walked]:
-        yield from _Walker(self).run()
-        self.findings.extend(getattr(self.segments, "findings", ()))
+        return _Walker(self).run()  # the walker's own generator: one layer less per segment
 
 
 def walk(segments: object, file_name: str) -> Walk:
@@ -146,59 +145,55 @@ class _Walker:
 
     # ---- the pass ------------------------------------------------------------------------------
     def run(self) -> Iterator[Walked]:
-        """The hot loop. Inside a transaction the common case is inlined: the segment is found in a
-        loop's compiled ``fast`` table (one dict look-up on its qualifier), it stays in the innermost
-        loop, and the node's compiled ``ok`` says its elements are fine. Anything else (a new loop, an
-        unknown or misplaced segment, a suspect element) goes through :meth:`place` / :meth:`enter` /
-        :meth:`check_elements`, which decide and word every finding and error."""
+        """The hot loop. Inside a transaction the common case is inlined: the segment is found in the
+        innermost loop's compiled ``fast`` table (one dict look-up on its qualifier value), it stays in
+        that loop, and the node's compiled ``ok`` says its elements are fine. Anything else (a new loop, an
+        unknown or misplaced segment, a suspect element) goes through :meth:`seek` / :meth:`place` /
+        :meth:`enter` / :meth:`check_elements`, which decide and word every finding and error."""
         last: Segment | None = None
         new = tuple.__new__
+        envelope_ids = _ENVELOPE
         stack: list[list] = self.stack
+        in_st = False
         for seg in self.w.segments:
             last = seg
-            if self.st is None:
+            if not in_st:
                 yield new(Walked, (self.envelope(seg), seg))
-                stack = self.stack
+                stack, in_st = self.stack, self.st is not None
                 continue
             sid = seg[1]
-            if sid in _ENVELOPE:
+            if sid in envelope_ids:
                 if sid != "SE":
                     self.problem(True, "X12-ST-CUT-OFF", f"transaction {self.st.get(2)} has no SE before {sid}",
                                  seg, 0, "IK5-2")
                 yield new(Walked, (self.place(seg), seg))
                 self.close_st(seg)
+                in_st = False
                 continue
-            # -- find the candidate: the same search as place(), by qualifier value
-            level = top = len(stack) - 1
+            frame = stack[-1]
+            m = frame[3].get(sid)
             found = None
-            while level >= 0:
-                frame = stack[level]
-                m = frame[3].get(sid)
-                if m is not None:
-                    qi = m[0]
-                    if qi:
-                        e = seg[2]
-                        v = e[qi] if qi < len(e) else ""
-                        if m[1]:
-                            d = seg[3]
-                            comp = d.component
-                            if comp not in v:
-                                comp = _foreign_separator(v, d) or comp
-                            v = v.split(comp)[0]
-                        cands = m[2].get(v, m[3])
-                    else:
-                        cands = m[3]
-                    cur = frame[1]
-                    for c in cands:
-                        if c[0] >= cur:
-                            found = c
-                            break
-                    if found is not None:
+            if m is not None:  # the search of place() in the innermost loop, by qualifier value
+                qi = m[0]
+                if qi:
+                    e = seg[2]
+                    v = e[qi] if qi < len(e) else ""
+                    if m[1]:
+                        d = seg[3]
+                        comp = d.component
+                        if comp not in v:
+                            comp = _foreign_separator(v, d) or comp
+                        v = v.split(comp)[0]
+                    cands = m[2].get(v, m[3])
+                else:
+                    cands = m[3]
+                cur = frame[1]
+                for c in cands:
+                    if c[0] >= cur:
+                        found = c
                         break
-                level -= 1
-            if found is None or level != top or not found[1]:
-                loop = self.place(seg) if found is None else self.enter(seg, level, found[6])
-                yield new(Walked, (loop, seg))
+            if found is None or not found[1]:
+                yield new(Walked, (self.seek(seg, sid, found), seg))
                 continue
             # -- the segment stays in the innermost loop (enter() without loops to open or close)
             frame[1] = found[3]
@@ -215,8 +210,40 @@ class _Walker:
                 frame[2][found[2]] = 1
             if not found[5](seg[2], seg[3]):
                 self.check_elements(seg, found[2])
-            yield new(Walked, (frame[0].id, seg))
+            yield new(Walked, (found[7], seg))
         self.finish(last)
+        self.findings.extend(getattr(self.w.segments, "findings", ()))
+
+    def seek(self, seg: Segment, sid: str, found: tuple | None) -> str:
+        """:meth:`place` by the compiled tables: ``found`` is the innermost loop's entry (or ``None``)."""
+        stack = self.stack
+        level = len(stack) - 1
+        if found is not None:
+            return self.enter(seg, level, found[6])
+        level -= 1
+        while level >= 0:
+            frame = stack[level]
+            m = frame[3].get(sid)
+            if m is not None:
+                qi = m[0]
+                if qi:
+                    e = seg[2]
+                    v = e[qi] if qi < len(e) else ""
+                    if m[1]:
+                        d = seg[3]
+                        comp = d.component
+                        if comp not in v:
+                            comp = _foreign_separator(v, d) or comp
+                        v = v.split(comp)[0]
+                    cands = m[2].get(v, m[3])
+                else:
+                    cands = m[3]
+                cur = frame[1]
+                for c in cands:
+                    if c[0] >= cur:
+                        return self.enter(seg, level, c[6])
+            level -= 1
+        return self.place(seg)  # not placed by qualifier anywhere: the full search words the problem
 
     def envelope(self, seg: Segment) -> str:
         sid = seg.id
