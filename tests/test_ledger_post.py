@@ -149,6 +149,23 @@ def test_reversal_posts_negative_and_ties_to_the_original(engine: sa.Engine) -> 
     assert b.responsibility == "none"
 
 
+def test_a_denial_stays_open_until_paid_on_correction(engine: sa.Engine) -> None:
+    bill(engine, claim("DN1", "500.00"))
+    post(engine, REMIT_SHA, [remittance("0.00"), payment("DN1", "500.00", "0.00", cas("CO", "16", "500.00"),
+                                                         status="4", control="ICN1")])
+    b = balance(engine, "DN1")
+    assert (b.balance, b.denied, b.adjustments, b.responsibility) == (D("500.00"), D("500.00"), D("0"), "payer")
+    other = "9" * 64  # the corrected claim is paid; the payer sends no reversal of the denial
+    post(engine, other, [remittance("400.00", trace="CHK7", sha=other),
+                         payment("DN1", "500.00", "400.00", cas("CO", "45", "80.00"), cas("PR", "2", "20.00"),
+                                 sha=other, control="ICN2")])
+    b = balance(engine, "DN1")
+    assert (b.balance, b.adjustments, b.patient_responsibility, b.responsibility) == (
+        D("20.00"), D("80.00"), D("20.00"), "patient")
+    with engine.connect() as conn:
+        assert not [f for f in reconcile(conn) if f["code"] == "LEDGER-CREDIT-BALANCE"]
+
+
 def test_unmatched_remittance_is_kept_and_reported(engine: sa.Engine) -> None:
     result = post(engine, REMIT_SHA, [remittance("50.00"), payment("NOPE", "60.00", "50.00", cas("CO", "45", "10.00"))])
     assert result.unmatched == 1 and count(engine, t.claim_payments) == 1

@@ -30,7 +30,8 @@ def scenario(draw):  # noqa: ANN001, ANN201
         paid = draw(cents)
         adjs = [(draw(GROUPS), draw(st.sampled_from(["45", "2", "50", "253"])), draw(cents))
                 for _ in range(draw(st.integers(0, 3)))]
-        pays.append((i, paid, adjs, draw(st.booleans())))
+        status = draw(st.sampled_from(["1", "2", "4"]))  # 4 = denied: recorded, not written off
+        pays.append((i, paid, adjs, draw(st.booleans()), status))
     return charges, pays
 
 
@@ -48,11 +49,11 @@ def test_every_claim_balances_and_reposting_is_a_noop(engine: sa.Engine, case) -
         post_file(conn, FileMeta(sha, kind="837P"), [claim(f"{tag}{i}", str(c), sha=sha) for i, c in enumerate(charges)], [])
     records: list[object] = []
     remit_sha = _sha()
-    for seq, (i, paid, adjs, reverse) in enumerate(pays):
+    for seq, (i, paid, adjs, reverse, status) in enumerate(pays):
         st02 = f"{seq:04d}"
         charge = charges[i] if i < len(charges) else Decimal("1.00")
         cp = payment(f"{tag}{i}", str(charge), str(paid), *(cas(g, c, str(a)) for g, c, a in adjs),
-                     sha=remit_sha, st02=st02, control=f"PCC{seq}")
+                     sha=remit_sha, st02=st02, control=f"PCC{seq}", status=status)
         records += [remittance(str(paid), trace=f"{tag}{seq}", sha=remit_sha, st02=st02), cp]
         if reverse:
             neg = payment(f"{tag}{i}", str(-charge), str(-paid), *(cas(g, c, str(-a)) for g, c, a in adjs),
@@ -66,9 +67,11 @@ def test_every_claim_balances_and_reposting_is_a_noop(engine: sa.Engine, case) -
     for b in before:
         assert b.charge == b.insurance_paid + b.patient_paid + b.adjustments + b.balance
         i = int(b.pcn.rsplit("-", 1)[1])
-        live = [(p, a) for j, p, a, rev in pays if j == i and not rev]
-        assert b.insurance_paid == sum((p for p, _ in live), Decimal(0))
-        assert b.adjustments == sum((x for _, adjs in live for g, _, x in adjs if g != "PR"), Decimal(0))
+        live = [(p, a, s) for j, p, a, rev, s in pays if j == i and not rev]
+        assert b.insurance_paid == sum((p for p, _, _ in live), Decimal(0))
+        written_off = [x for _, adjs, s in live for g, _, x in adjs if g != "PR" and s != "4"]
+        denied = [x for _, adjs, s in live for g, _, x in adjs if g != "PR" and s == "4"]
+        assert (b.adjustments, b.denied) == (sum(written_off, Decimal(0)), sum(denied, Decimal(0)))
     again = _sha()
     with engine.begin() as conn:  # the same transactions in another file: all skipped
         result = post_file(conn, FileMeta(again, kind="835"), [_moved(r, again) for r in records], [])

@@ -11,8 +11,13 @@ A claim is opened by its charge and closed by what the payer and patient settle:
 
     charge            = claims.charge_cents                     (latest submission's CLM02)
     insurance_paid    = SUM(claim_payments.paid_cents)          (CLP04; reversals CLP02=22 are negative)
-    adjustments       = SUM(adjustments.amount_cents) for group_code != 'PR'
-                        (CO contractual, OA, PI, CR; claim- and line-level CAS; reversals negative)
+    adjustments       = SUM(adjustments.amount_cents) for group_code != 'PR' of payments that are
+                        not denials (CO contractual, OA, PI, CR; claim- and line-level CAS; reversals
+                        negative)
+    denied            = SUM(adjustments.amount_cents) for group_code != 'PR' of denials
+                        (claim_payments.denied: CLP02 = 4, or the reversal of one) -- recorded, NOT
+                        written off: a denied claim stays open A/R, owed by the payer, until it is
+                        paid on appeal or correction, or written off
     patient_resp      = SUM(adjustments.amount_cents) for group_code  = 'PR'
                         (deductible, coinsurance, copay: moved to the patient, NOT written off)
     patient_paid      = 0 (no patient payment source is posted yet; the column is reserved)
@@ -31,9 +36,10 @@ patient. A negative balance is a credit balance (overpayment, duplicate payment,
 * ``payer``   no remittance yet, or the balance exceeds the patient responsibility;
 * ``patient`` 0 < balance <= patient responsibility.
 
-A denial (CLP02 = 4 with CO-50, CO-197 ...) is posted as the payer sent it, so it adjusts the balance to
-zero like any CO adjustment; follow-up finds denials through ``claim_payments.status`` and the
-``adjustments`` CARCs, not through the balance.
+Why denials do not write off: a payer that denies (CLP02 = 4, CO-16/50/197 ...) and later pays the
+corrected or appealed claim often sends no reversal of the denial; writing the denial off would turn
+every such claim into a false credit balance, and hide open denials from follow-up. The payer's CAS
+on a denial is kept in ``adjustments`` (for denial analysis) and reported as ``denied``.
 """
 
 from __future__ import annotations
@@ -97,10 +103,11 @@ def _per_claim(where: Any) -> sa.Subquery:
     paid = sa.select(sa.func.coalesce(sa.func.sum(cp.c.paid_cents), 0)).where(mine).scalar_subquery()
     n = sa.select(sa.func.count()).select_from(cp).where(mine).scalar_subquery()
 
-    def adj_sum(pr: bool) -> sa.ScalarSelect[Any]:
-        cond = a.c.group_code == "PR" if pr else a.c.group_code != "PR"
+    def adj_sum(*cond: Any) -> sa.ScalarSelect[Any]:
         stmt = sa.select(sa.func.coalesce(sa.func.sum(a.c.amount_cents), 0))
-        return stmt.select_from(a.join(cp, a.c.claim_payment_id == cp.c.id)).where(mine, cond).scalar_subquery()
+        return stmt.select_from(a.join(cp, a.c.claim_payment_id == cp.c.id)).where(mine, *cond).scalar_subquery()
+
+    not_pr = a.c.group_code != "PR"
 
     stmt = sa.select(
         claims.c.id.label("claim_id"),
@@ -109,15 +116,16 @@ def _per_claim(where: Any) -> sa.Subquery:
         claims.c.charge_cents.label("charge"),
         paid.label("paid"),
         n.label("n"),
-        adj_sum(False).label("adj"),
-        adj_sum(True).label("pr"),
+        adj_sum(not_pr, cp.c.denied.is_(False)).label("adj"),
+        adj_sum(not_pr, cp.c.denied.is_(True)).label("denied"),
+        adj_sum(a.c.group_code == "PR").label("pr"),
     )
     return (stmt if where is None else stmt.where(where)).subquery("t")
 
 
 def claim_balances(where: Any = None) -> sa.Select[Any]:
     """One row per claim: claim_id, pcn, payer_id, charge, insurance_paid, patient_paid, adjustments,
-    patient_responsibility, balance (all Decimal), payments (count) and responsibility.
+    patient_responsibility, denied, balance (all Decimal), payments (count) and responsibility.
 
     ``where`` is an optional filter on ``claims`` (e.g. ``claims.c.pcn == "A1"``); the result can be
     filtered further on its own columns like any subquery.
@@ -140,6 +148,7 @@ def claim_balances(where: Any = None) -> sa.Select[Any]:
         money(sa.literal(0), "patient_paid"),
         money(t.c.adj, "adjustments"),
         money(t.c.pr, "patient_responsibility"),
+        money(t.c.denied, "denied"),
         money(balance, "balance"),
         t.c.n.label("payments"),
         responsibility.label("responsibility"),
@@ -156,6 +165,7 @@ class Balance:
     patient_paid: Decimal
     adjustments: Decimal
     patient_responsibility: Decimal
+    denied: Decimal
     balance: Decimal
     payments: int
     responsibility: str

@@ -12,7 +12,8 @@ A remittance claim (CLP) finds its billed claim by, in order:
 
 Anything else stays unmatched (``claim_id IS NULL``): kept, and reported by ``ledger check``.
 A reversal (CLP02 = 22) is tied (``reverses_id``) to the latest not yet reversed payment with the same
-PCN, payer and payer claim control number (CLP07) and the opposite charge, and takes its claim.
+PCN, payer and payer claim control number (CLP07) and the opposite charge, and takes its claim;
+the reversal of a denial is marked ``denied`` like the denial itself (see balances.py).
 """
 
 from __future__ import annotations
@@ -96,6 +97,9 @@ def link_reversals(conn: sa.Connection) -> None:
     conn.execute(
         sa.update(cp).where(cp.c.claim_id.is_(None), cp.c.reverses_id.is_not(None)).values(claim_id=claim_of)
     )
+    reverses_denial = sa.exists().where(o.c.id == cp.c.reverses_id, o.c.denied.is_(True))
+    conn.execute(sa.update(cp).where(cp.c.is_reversal.is_(True), cp.c.denied.is_(False), reverses_denial)
+                 .values(denied=True))
 
 
 def link_provider_adjustments(conn: sa.Connection) -> None:

@@ -460,7 +460,7 @@ def _payment_row(cp: ClaimPayment, rid: int, payer_id: str, file_id: int) -> dic
         facility_code=cp.facility_code, frequency=cp.frequency, drg=cp.drg,
         patient_last=patient.name if patient else "", patient_first=patient.first if patient else "",
         insured_id=_id(cp.insured), statement_from=cp.statement_from, statement_to=cp.statement_to,
-        received_date=cp.received_date, is_reversal=cp.status == "22", reverses_id=None,
+        received_date=cp.received_date, is_reversal=cp.status == "22", denied=cp.status == "4", reverses_id=None,
         **_src(cp.source, file_id),
     )
 

@@ -249,6 +249,8 @@ claim_payments = sa.Table(
     sa.Column("statement_to", sa.Date),
     sa.Column("received_date", sa.Date),
     sa.Column("is_reversal", sa.Boolean, nullable=False),
+    # a denial (CLP02 = 4) or the reversal of one: its CAS is kept but does not write the claim off
+    sa.Column("denied", sa.Boolean, nullable=False),
     _ref("claim_payments", nullable=True, ondelete="SET NULL", name="reverses_id"),
     *_source(),
 )

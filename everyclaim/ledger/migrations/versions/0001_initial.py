@@ -334,6 +334,7 @@ def upgrade() -> None:
         sa.Column("statement_to", sa.Date(), nullable=True),
         sa.Column("received_date", sa.Date(), nullable=True),
         sa.Column("is_reversal", sa.Boolean(), nullable=False),
+        sa.Column("denied", sa.Boolean(), nullable=False),
         sa.Column("reverses_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("file_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("seg_index", sa.Integer(), server_default="0", nullable=False),
