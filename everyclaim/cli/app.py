@@ -21,6 +21,7 @@ from rich.table import Table
 from everyclaim.cli import demo as demo_cmd
 from everyclaim.ingest import pipeline
 from everyclaim.ledger import db as ledger_db
+from everyclaim.triage import cli as triage_cli
 
 app = typer.Typer(
     name="everyclaim",
@@ -33,8 +34,18 @@ app = typer.Typer(
 claims_app = typer.Typer(help="Look at claims.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Reconcile the ledger.", no_args_is_help=True)
 codes_app = typer.Typer(help="Explain CARC, RARC, CAS group, claim status and other codes.", no_args_is_help=True)
+rules_app = typer.Typer(help="Triage rule packs: volume, dollars, reviewed accuracy and mode; validation.",
+                        no_args_is_help=True)
+outcomes_app = typer.Typer(help="Reviewed outcomes of triage rules (the automation gate's evidence).",
+                           no_args_is_help=True)
 app.command()(demo_cmd.demo)
 app.command()(demo_cmd.synth)
+app.command("triage")(triage_cli.triage_cmd)
+rules_app.command("report")(triage_cli.rules_report_cmd)
+rules_app.command("check")(triage_cli.rules_check_cmd)
+outcomes_app.command("ingest")(triage_cli.outcomes_ingest_cmd)
+app.add_typer(rules_app, name="rules")
+app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(claims_app, name="claims")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(codes_app, name="codes")

@@ -19,6 +19,8 @@ from everyclaim.ledger import db as ledger_db
 from everyclaim.ledger import schema as t
 from everyclaim.reports import ar
 from everyclaim.synth.world import PROFILES, generate
+from everyclaim.triage import engine as triage_engine
+from everyclaim.triage.rules import load_rules
 
 out = Console()
 err = Console(stderr=True)
@@ -93,8 +95,11 @@ def demo(
         for item in planned:
             summary.outcomes.append(pipeline.ingest_one(engine, item, pipeline.Options(as_of=day)))
             bar.advance(task)
+    with engine.begin() as conn:
+        triaged = triage_engine.triage(conn, day, load_rules([])[0])
     with engine.connect() as conn:
         results = _results(conn, summary)
+    results["triage"] = triaged.as_json()
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["database"] = f"sqlite:///{db_file}"
     if as_json:
@@ -145,12 +150,36 @@ def _print(r: dict) -> None:  # type: ignore[type-arg]
         out.print(table)
         cb = o["credit_balances"]
         out.print(f"Credit balances: {cb['claims']} claims, ${cb['dollars']} (refunds to review).")
+    _print_tiers(r["triage"])
     _print_denials(r["denial_categories"])
     _print_buildup(r["buildup"])
     out.print("\n[bold]Next[/bold]")
+    out.print(f"  everyclaim triage --as-of {r['triage']['as_of']} --out worklist.csv --db {r['database']}")
+    out.print(f"  everyclaim rules report --db {r['database']}")
     out.print(f"  everyclaim claims show {r['example_claim']} --db {r['database']}   # one claim's whole story")
     out.print(f"  everyclaim ledger check --db {r['database']}                       # reconciliation findings")
     out.print("  everyclaim ingest YOUR-FOLDER/                                      # your own 837/835/ATB files")
+
+
+AUTOMATIC_TIERS = ("no_opportunity", "simple_fix")
+
+
+def _print_tiers(tr: dict) -> None:  # type: ignore[type-arg]
+    tiers = tr["by_tier"]
+    total = sum(v["claims"] for v in tiers.values()) or 1
+    table = Table(title=f"Open A/R by triage tier ({tr['claims']} claims, ${tr['balance']})", title_justify="left")
+    for col in ("tier", "claims", "share", "dollars"):
+        table.add_column(col, justify="left" if col == "tier" else "right")
+    for tier in ("no_opportunity", "simple_fix", "hinted", "manual"):
+        v = tiers.get(tier, {"claims": 0, "dollars": "0.00"})
+        table.add_row(tier, str(v["claims"]), f"{v['claims'] / total:.0%}", f"${v['dollars']}")
+    out.print(table)
+    automated = sum(tiers.get(t, {"claims": 0})["claims"] for t in AUTOMATIC_TIERS)
+    out.print(f"Automation share: {automated / total:.0%} of open claims are handled without a person "
+              f"(tiers no_opportunity and simple_fix); the rest is routed to staff with a hint or for review.")
+    causes = sorted(((k, v) for k, v in tr["by_root_cause"].items() if k not in ("", "none")),
+                    key=lambda kv: -float(kv[1]["dollars"]))[:6]
+    out.print("Top root causes: " + ", ".join(f"{k} ${v['dollars']} ({v['claims']})" for k, v in causes))
 
 
 def _print_denials(rows: list[dict]) -> None:  # type: ignore[type-arg]

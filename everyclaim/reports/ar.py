@@ -90,7 +90,7 @@ def buildup(conn: sa.Connection) -> Buildup | None:
     cells = {(row.aging, row.bucket): (int(row.n), cents(row.cents)) for row in rows}
     result = Buildup(as_of, cells, False)
     low = [result.share(a, DOLLARS[-1][0]) for a, _, _ in AGING if any(k[0] == a for k in cells)]
-    rising = len(low) >= 3 and low[-1] - low[0] >= 0.02 and sum(b >= a for a, b in zip(low, low[1:], strict=False)) >= len(low) - 2
+    rising = len(low) >= 3 and low[-1] - low[0] >= 0.05 and sum(b >= a for a, b in zip(low, low[1:], strict=False)) >= len(low) - 2
     return Buildup(as_of, cells, rising)
 
 
