@@ -197,6 +197,14 @@ def test_bytes_that_are_not_utf8_read_as_latin1_whatever_the_chunk_size() -> Non
     assert ("NTE", "ADD", "CAF\u00c9") in only  # ... and the stray byte is latin-1
 
 
+@pytest.mark.parametrize("end", ["", "  ", "\r\n"], ids=["eof", "spaces", "crlf"])
+def test_last_segment_without_terminator_is_read(end: str) -> None:
+    text = interchange(nl="\n").rstrip("\n")
+    for chunk in (1, 7, 1 << 20):
+        segs, _ = tokens((text[:-1] + end).encode(), chunk)
+        assert segs[-1].elements == ["IEA", "1", "000000001"] and len(segs) == 9
+
+
 # ------------------------------------------------------------------------------------------------
 # several interchanges, bare ST
 # ------------------------------------------------------------------------------------------------
@@ -223,7 +231,8 @@ def test_several_interchanges_with_different_delimiters(chunk: int) -> None:
 def test_bare_st_file() -> None:
     text = "ST*835*0001~\nBPR*I*10*C*CHK~\nSE*3*0001~\n"
     for chunk in (1, 4, 1 << 20):
-        segs, _ = tokens(text.encode(), chunk)
+        segs, findings = tokens(text.encode(), chunk)
+        assert findings == []
         assert [s.elements for s in segs] == [["ST", "835", "0001"], ["BPR", "I", "10", "C", "CHK"],
                                               ["SE", "3", "0001"]]
         assert segs[0].delimiters.element == "*" and segs[0].delimiters.segment == "~"
@@ -231,7 +240,8 @@ def test_bare_st_file() -> None:
 
 
 def test_bare_st_file_with_pipes_and_newlines() -> None:
-    segs, _ = tokens(b"\xef\xbb\xbf  ST|835|0001\nBPR|I|10\nSE|3|0001\n")
+    segs, findings = tokens(b"\xef\xbb\xbf  ST|835|0001\nBPR|I|10\nSE|3|0001\n")
+    assert findings == []
     assert [s.id for s in segs] == ["ST", "BPR", "SE"] and segs[1].elements == ["BPR", "I", "10"]
     assert segs[0].delimiters.segment == "\n"
 
