@@ -465,7 +465,12 @@ class _Walker:
     def enter(self, seg: Segment, level: int, c: Candidate) -> str:
         stack = self.stack
         while len(stack) > level + 1:
-            self.close_frame(stack.pop(), seg)
+            done = stack.pop()
+            counts = done[2]
+            for child in done[0].must:  # close_frame's fast path, inline
+                if child not in counts:
+                    self.close_frame(done, seg)
+                    break
         frame = stack[level]
         frame[1] = c.pos
         if c.implicit is not None:
