@@ -44,6 +44,11 @@ KNOWN_GAPS = {
     "835/edi835parser__united_healthcare_legacy_sample.txt":
         "walker does not check N402 (state) against the external state code list; pyx12: "
         "'(NP) is not a valid code for Payee State Code (N402)'",
+    "837p/oopx12__ST1309-XX.txt":
+        "the last segment (IEA) has no segment terminator and we say nothing; pyx12: 'Mandatory segment "
+        "Interchange Control Trailer (IEA) missing' (+ 51 'leading space' errors for the indentation we "
+        "accept on purpose). A tokenizer finding would fix it but needs walk.py to give tokenizer findings "
+        "the walk's file_name (tests/test_x12_walk.py checks p.file_name == rel)",
 }
 
 
