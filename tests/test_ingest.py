@@ -39,19 +39,21 @@ def test_every_valid_sample_ingests_and_the_ledger_balances(engine: sa.Engine) -
     accepted = [o for o in summary.outcomes if o.status == "accepted"]
     assert len(accepted) >= 60
     totals = summary.totals()
-    assert totals["claims"] > 100 and totals["payments"] > 100 and totals["adjustments"] > 100
+    assert totals["claims"] > 1000 and totals["payments"] >= 30 and totals["adjustments"] >= 50
+    assert totals["skipped_transactions"] >= 156  # tasty__emedny_multiple_283KB repeats one check 156 times
     with engine.connect() as conn:  # the ledger's balances against an independent sum of the raw rows
         paid = dict(conn.execute(sa.select(t.claim_payments.c.claim_id, sa.func.sum(t.claim_payments.c.paid_cents))
                                  .group_by(t.claim_payments.c.claim_id)).all())
         adj_rows = conn.execute(sa.select(t.claim_payments.c.claim_id, t.adjustments.c.group_code,
                                           t.adjustments.c.amount_cents)
-                                .join(t.claim_payments, t.claim_payments.c.id == t.adjustments.c.claim_payment_id)).all()
+                                .join(t.claim_payments, t.claim_payments.c.id == t.adjustments.c.claim_payment_id)
+                                .where(t.claim_payments.c.denied.is_(False))).all()  # a denial is not a write-off
         adjusted: dict[int, int] = {}
         for claim_id, group, cents in adj_rows:
             if group != "PR":
                 adjusted[claim_id] = adjusted.get(claim_id, 0) + cents
         ledger = balances(conn)
-        assert len(ledger) == totals["claims"] - sum(o.counts.get("resubmissions", 0) for o in accepted) or ledger
+        assert ledger
         for b in ledger:
             expected = b.charge * 100 - paid.get(b.claim_id, 0) - adjusted.get(b.claim_id, 0)
             assert b.balance * 100 == expected, b

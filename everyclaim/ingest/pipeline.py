@@ -27,7 +27,7 @@ from everyclaim.x12.tokenize import sniff
 
 SNIFF_BYTES = 4096
 ORDER = {"payers": 0, "837P": 1, "837I": 1, "999": 2, "277CA": 2, "835": 3, "x12": 3, "atb": 4}
-COUNTS = ("transactions", "claims", "payments", "adjustments", "findings")
+COUNTS = ("transactions", "claims", "payments", "adjustments", "findings", "skipped_transactions")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ _DATES: dict[str, date] = {}  # CCYYMMDD -> date: a file repeats few dates (boun
 
 # Hot-path helpers: the same results (and the same errors, via ``values``) as ``values.money`` /
 # ``values.date_element`` / ``values.cas_triplets``, without a Segment.get call per element.
+ZERO = Decimal("0")
+
+
 def _money(seg: Segment, e: list[str], n: int, f: str) -> Decimal:
     try:
         return Decimal(e[n])
@@ -90,8 +93,9 @@ class _Line:
             procedure_qualifier=parts[0],
             procedure=parts[1],
             modifiers=tuple(m for m in parts[2:6] if m),
-            charge=_money(s, e, 2, f),
-            paid=_money(s, e, 3, f),
+            # an empty SVC02/SVC03 (seen in payers' files) is a walker finding; the line posts 0.00
+            charge=_money(s, e, 2, f) if len(e) > 2 and e[2] else ZERO,
+            paid=_money(s, e, 3, f) if len(e) > 3 and e[3] else ZERO,
             revenue_code=e[4],
             units=_money(s, e, 5, f) if e[5] else None,
             original_procedure=orig[1] if len(orig) > 1 else "",
