@@ -24,6 +24,14 @@ def test_demo_runs_end_to_end_and_reports_what_a_pfs_director_reads_first(tmp_pa
         == r["open_ar"]["claims"]
     assert r["denial_categories"] and all(d["category"] != "contractual" for d in r["denial_categories"])
     assert (tmp_path / "demo" / "everyclaim.db").exists()
+    tiers = r["triage"]["by_tier"]
+    assert sum(v["claims"] for v in tiers.values()) == r["triage"]["claims"] > 0
+    assert set(tiers) <= {"no_opportunity", "simple_fix", "hinted", "manual"}
+    story = CliRunner().invoke(app, ["claims", "show", r["example_claim"], "--json", "--db", r["database"]])
+    assert story.exit_code == 0, story.output
+    triaged = json.loads(story.output)["triage"]
+    assert triaged["tier"] in tiers and triaged["rule_id"] and triaged["hint"]
+    assert triaged["evidence"]["pcn"] == r["example_claim"]
     # a second run starts from nothing: same answers
     again = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--claims", "300", "--seed", "3",
                                      "--as-of", "2026-11-01", "--json"])

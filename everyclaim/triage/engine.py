@@ -261,3 +261,25 @@ def worklist(conn: sa.Connection, run_id: int) -> list[dict[str, object]]:
             "priority": "" if row.priority is None else row.priority,
         })  # fmt: skip
     return out
+
+
+def explain_claim(conn: sa.Connection, pcn: str) -> dict[str, Any] | None:
+    """The latest triage of one claim and the evidence behind it (its feature row), or ``None``."""
+    from everyclaim.triage.features import triage_features
+
+    ensure_tables(conn)
+    r = results.c
+    row = conn.execute(sa.select(results).where(r.pcn == pcn).order_by(r.run_id.desc()).limit(1)).mappings().first()
+    if row is None:
+        return None
+    out: dict[str, Any] = {k: row[k] for k in ("tier", "action", "root_cause", "rule_id", "mode", "hint",
+                                                "adjustment_code", "confidence", "priority")}
+    out["balance"] = f"{row['balance_cents'] / 100:.2f}"
+    out["expected_recovery"] = f"{row['expected_recovery_cents'] / 100:.2f}"
+    run = conn.execute(sa.select(runs.c.as_of).where(runs.c.id == row["run_id"])).scalar()
+    out["as_of"] = run
+    feature_row = conn.execute(sa.select(triage_features).where(triage_features.c.atb_row_id == row["atb_row_id"])
+                               ).mappings().first()
+    if feature_row is not None:
+        out["evidence"] = {k: v for k, v in feature_row.items() if v not in (None, "", 0, False)}
+    return out
