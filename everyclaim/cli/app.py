@@ -195,7 +195,6 @@ def claims_show(
 ) -> None:
     """One claim's whole story: billed lines, submissions, acknowledgments, remittances, ATB, findings."""
     from everyclaim.ledger.story import claim_story
-
     from everyclaim.triage.engine import explain_claim
 
     with _engine(db).connect() as conn:
