@@ -5,6 +5,11 @@ and ``guides/posted_elements.yaml`` (the elements the ledger posts). Compilation
 a transition table ``seg_id -> candidates``: every segment or child loop that segment id may start
 within that loop, in guide order, each with the qualifier that identifies it (``NM101`` in {85} for
 2010AA, ``HL03`` = 22 for 2000B, ``CAS`` has none ...). Loaded guides are cached per process.
+
+For the walker's hot loop each loop also gets ``fast`` (the same candidates indexed by qualifier value)
+and each segment node ``ok``: a generated straight-line function that says whether the full element
+check would report nothing. ``ok`` may answer False for a fine segment (the walker then runs the full
+check, which finds nothing), never True for a segment the full check flags (tested in test_x12_walk.py).
 """
 
 from __future__ import annotations

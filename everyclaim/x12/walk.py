@@ -46,6 +46,10 @@ spaces or a 10-char secret; a value padded to 9 (neither the full 10 nor collaps
 nothing) is a corrupted security field, the condition TA1 codes 011/013 name, and it is what fixed-offset
 readers choke on. So: width 10 or <= 1 -> fine; anything else -> error.
 
+Speed: the common case (a segment that stays in the innermost loop, with elements that pass the guide
+node's compiled ``ok``) is inlined in :meth:`_Walker.run`; everything else takes the general methods, which
+decide and word every finding and error as described above. The fast path never decides a deviation.
+
 Why ``BPR06 = ",,,,,,,,,,,20230315"`` rejects and a BPR without BPR16 does not: a missing optional element
 is just absent, but an element that is over its maximum length *and* contains a run of repeated
 punctuation (what must be a run of delimiters from another separator) shows the writer used a wrong
