@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from everyclaim.ledger.records import (
     Adjustment,
@@ -25,7 +26,6 @@ from everyclaim.x12.segments import Segment
 _MOA_REMARKS = (3, 4, 5, 6, 7)
 _MIA_REMARKS = (5, 20, 21, 22, 23)
 _PAD = [""] * 24
-_DATES: dict[str, date] = {}  # CCYYMMDD -> date: a file repeats few dates (bounded, see _date)
 
 
 # Hot-path helpers: the same results (and the same errors, via ``values``) as ``values.money`` /
@@ -40,13 +40,16 @@ def _money(seg: Segment, e: list[str], n: int, f: str) -> Decimal:
         return v.money(seg, n, f)  # raises the located error (or reads the absent element as values does)
 
 
+@lru_cache(maxsize=4096)  # a file repeats few dates; bounded, so memory stays flat
+def _ccyymmdd(raw: str) -> date | None:
+    return v.ccyymmdd(raw)
+
+
 def _date(seg: Segment, e: list[str], n: int, f: str) -> date | None:
     raw = e[n] if n < len(e) else ""
-    d = _DATES.get(raw)
-    if d is None:
-        d = v.date_element(seg, n, f)
-        if d is not None and len(_DATES) < 4096:
-            _DATES[raw] = d
+    d = _ccyymmdd(raw)
+    if d is None and raw:
+        return v.date_element(seg, n, f)  # raises the located error for a malformed date
     return d
 
 
