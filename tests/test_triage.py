@@ -13,9 +13,9 @@ import sqlglot
 import yaml
 from pydantic import ValidationError
 
+from everyclaim.cli.triage import rules_report
 from everyclaim.ingest.pipeline import Options, ingest
 from everyclaim.triage import engine as eng
-from everyclaim.triage.cli import rules_report
 from everyclaim.triage.features import FEATURES
 from everyclaim.triage.gate import (
     GateSettings,

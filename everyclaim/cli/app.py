@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -19,9 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from everyclaim.cli import demo as demo_cmd
+from everyclaim.cli import triage as triage_cli
+from everyclaim.cli.options import parse_day
 from everyclaim.ingest import pipeline
 from everyclaim.ledger import db as ledger_db
-from everyclaim.triage import cli as triage_cli
 
 app = typer.Typer(
     name="everyclaim",
@@ -99,7 +99,7 @@ def ingest(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every finding.")] = False,
 ) -> None:
     """Ingest files: the kind is detected from content; each file is posted whole or not at all."""
-    options = pipeline.Options(as_of=_parse_date(as_of, "--as-of"), mapping=_parse_map(map_ or []))
+    options = pipeline.Options(as_of=parse_day(as_of, "--as-of"), mapping=_parse_map(map_ or []))
     engine = _engine(db)
     planned = pipeline.plan(paths, options.mapping)
     summary = pipeline.Summary()
@@ -287,15 +287,6 @@ def _explain(kind: str, code: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint=option) from None
-
-
 def _progress(disable: bool) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=err, disable=disable, transient=True)

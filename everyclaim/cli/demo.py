@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from everyclaim.cli.options import parse_day
 from everyclaim.ingest import pipeline
 from everyclaim.ledger import db as ledger_db
 from everyclaim.ledger import schema as t
@@ -27,12 +28,9 @@ err = Console(stderr=True)
 
 
 def _as_of(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint="--as-of") from None
+    day = parse_day(value, default_today=True)
+    assert day is not None
+    return day
 
 
 def _profile(value: str) -> str:

@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from everyclaim.cli.options import parse_day
 from everyclaim.ledger import db as ledger_db
 from everyclaim.triage import engine as eng
 from everyclaim.triage.gate import GateSettings, decisions, read_outcomes, rule_stats, store_outcomes
@@ -57,12 +58,9 @@ def _fail_on(errors: list[Any]) -> None:
 
 
 def _date(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint="--as-of") from None
+    day = parse_day(value, default_today=True)
+    assert day is not None
+    return day
 
 
 def triage_cmd(
