@@ -19,7 +19,7 @@ from rich.table import Table
 
 from everyclaim.cli import demo as demo_cmd
 from everyclaim.cli import triage as triage_cli
-from everyclaim.cli.options import parse_day
+from everyclaim.cli.options import DbOption, JsonOption, open_ledger, parse_day
 from everyclaim.ingest import pipeline
 from everyclaim.ledger import db as ledger_db
 
@@ -53,22 +53,6 @@ app.add_typer(codes_app, name="codes")
 out = Console()
 err = Console(stderr=True)
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: $EVERYCLAIM_DB or sqlite:///everyclaim.db).",
-                 show_default=False),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
-
-
-def _engine(db: str | None, migrate: bool = True):  # noqa: ANN202 - sqlalchemy Engine
-    url = ledger_db.resolve_url(db)
-    engine = ledger_db.make_engine(url)
-    if migrate:
-        ledger_db.upgrade(engine)
-    return engine
-
-
 def _parse_map(values: list[str]) -> dict[str, str]:
     mapping = {}
     for item in values:
@@ -100,18 +84,17 @@ def ingest(
 ) -> None:
     """Ingest files: the kind is detected from content; each file is posted whole or not at all."""
     options = pipeline.Options(as_of=parse_day(as_of, "--as-of"), mapping=_parse_map(map_ or []))
-    engine = _engine(db)
+    engine = open_ledger(db)
     planned = pipeline.plan(paths, options.mapping)
-    summary = pipeline.Summary()
     with _progress(disable=as_json or len(planned) < 2) as bar:
         task = bar.add_task("ingest", total=len(planned))
-        for item in planned:
-            bar.update(task, description=f"ingest {item.path.name[:40]}")
-            outcome = pipeline.ingest_one(engine, item, options)
-            summary.outcomes.append(outcome)
-            bar.advance(task)
+
+        def done(item: pipeline.Planned, outcome: pipeline.FileOutcome) -> None:
+            bar.update(task, advance=1, description=f"ingest {item.path.name[:40]}")
             if not as_json:
                 _print_outcome(outcome, verbose)
+
+        summary = pipeline.ingest_planned(engine, planned, options, done)
     if as_json:
         print(json.dumps(summary.as_json(), indent=2, default=str))
     else:
@@ -197,7 +180,7 @@ def claims_show(
     from everyclaim.ledger.story import claim_story
     from everyclaim.triage.engine import explain_claim
 
-    with _engine(db).connect() as conn:
+    with open_ledger(db).connect() as conn:
         story = claim_story(conn, pcn)
         if story is not None:
             story["triage"] = explain_claim(conn, pcn)
@@ -242,7 +225,7 @@ def ledger_check(db: DbOption = None, as_json: JsonOption = False,
     """Reconciliation findings: unbalanced remittances, unmatched payments, credit balances, ATB mismatches."""
     from everyclaim.ledger.check import reconcile
 
-    with _engine(db).connect() as conn:
+    with open_ledger(db).connect() as conn:
         findings = reconcile(conn)
     if as_json:
         print(json.dumps(findings, indent=2, default=str))

@@ -89,10 +89,8 @@ def demo(
         bar.update(task, completed=claims)
         planned = pipeline.plan([world], {})
         task = bar.add_task("2/2 ingest files", total=len(planned))
-        summary = pipeline.Summary()
-        for item in planned:
-            summary.outcomes.append(pipeline.ingest_one(engine, item, pipeline.Options(as_of=day)))
-            bar.advance(task)
+        summary = pipeline.ingest_planned(engine, planned, pipeline.Options(as_of=day),
+                                          lambda item, outcome: bar.advance(task))
     with engine.begin() as conn:
         triaged = triage_engine.triage(conn, day, load_rules([])[0])
     with engine.connect() as conn:

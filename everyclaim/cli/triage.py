@@ -22,8 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from everyclaim.cli.options import parse_day
-from everyclaim.ledger import db as ledger_db
+from everyclaim.cli.options import DbOption, JsonOption, open_ledger, parse_day
 from everyclaim.triage import engine as eng
 from everyclaim.triage.gate import GateSettings, decisions, read_outcomes, rule_stats, store_outcomes
 from everyclaim.triage.rules import PackError, RuleSet, load_rules
@@ -31,17 +30,8 @@ from everyclaim.triage.rules import PackError, RuleSet, load_rules
 out = Console()
 err = Console(stderr=True)
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $EVERYCLAIM_DB or "
-                                              "sqlite:///everyclaim.db).", show_default=False)]  # fmt: skip
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 RulesOption = Annotated[list[Path] | None, typer.Option("--rules", help="A folder (or file) of YAML rule packs; "
                                                         "adds rules or overrides built-ins by id (repeatable).")]  # fmt: skip
-
-
-def _engine(db: str | None) -> sa.Engine:
-    engine = ledger_db.make_engine(ledger_db.resolve_url(db))
-    ledger_db.upgrade(engine)
-    return engine
 
 
 def _rules(dirs: list[Path] | None) -> RuleSet:
@@ -74,7 +64,7 @@ def triage_cmd(
     """Triage every open claim: tier, action, root cause, the rule and its hint, expected recovery, priority."""
     day = _date(as_of)
     rules = _rules(rules_dirs)
-    engine = _engine(db)
+    engine = open_ledger(db)
     with engine.begin() as conn:
         result = eng.triage(conn, day, rules)
         rows = eng.worklist(conn, result.run_id) if out_file else []
@@ -125,7 +115,7 @@ def rules_report_cmd(
 ) -> None:
     """Every rule with its volume and dollars in the latest triage run, reviewed accuracy and mode."""
     rules = _rules(rules_dirs)
-    engine = _engine(db)
+    engine = open_ledger(db)
     with engine.begin() as conn:
         rows = rules_report(conn, rules)
     if as_json:
@@ -195,7 +185,7 @@ def outcomes_ingest_cmd(
 ) -> None:
     """Record reviewed outcomes (was the rule right for this claim?) that drive the automation gate."""
     rows, errors = read_outcomes(file)
-    engine = _engine(db)
+    engine = open_ledger(db)
     with engine.begin() as conn:
         stored = store_outcomes(conn, rows, str(file))
     if as_json:

@@ -134,8 +134,18 @@ def ingest(
     options: Options = Options(),
     progress: Callable[[Planned, FileOutcome], None] | None = None,
 ) -> Summary:
+    return ingest_planned(engine, plan(paths, options.mapping), options, progress)
+
+
+def ingest_planned(
+    engine: sa.Engine,
+    planned: Iterable[Planned],
+    options: Options = Options(),
+    progress: Callable[[Planned, FileOutcome], None] | None = None,
+) -> Summary:
+    """Ingest files already planned (callers that show progress plan first to know the total)."""
     summary = Summary()
-    for item in plan(paths, options.mapping):
+    for item in planned:
         outcome = ingest_one(engine, item, options)
         summary.outcomes.append(outcome)
         if progress:
@@ -162,10 +172,7 @@ def _ingest_one(engine: sa.Engine, item: Planned, options: Options) -> FileOutco
         return FileOutcome(path, "?", "skipped", "not X12 or a known CSV")
     sha = file_sha256(path)
     meta = ledger_post.FileMeta(sha256=sha, name=str(path), kind=item.kind, size=path.stat().st_size)
-    with engine.begin() as conn:
-        if ledger_post.already_ingested(conn, sha):
-            return FileOutcome(path, item.kind, "duplicate", "already ingested: nothing changed")
-    reader = _Reader(item, sha, options)
+    reader = _Reader(item, sha, options)  # lazy: nothing is read unless post_file consumes the records
     try:
         with engine.begin() as conn:
             result = ledger_post.post_file(conn, meta, reader.records(), reader.findings)
@@ -173,6 +180,8 @@ def _ingest_one(engine: sa.Engine, item: Planned, options: Options) -> FileOutco
         with engine.begin() as conn:
             ledger_post.record_rejection(conn, meta, exc.problem)
         return FileOutcome(path, item.kind, "rejected", exc.problem.message, error=exc.problem)
+    if result.duplicate:
+        return FileOutcome(path, item.kind, "duplicate", "already ingested: nothing changed")
     counts = result.counts()
     counts["transactions"] = reader.transactions()
     skipped = result.skipped_transactions
