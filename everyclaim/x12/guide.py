@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -97,7 +97,7 @@ class Guide:
     posted_ids: frozenset[str]  # segment ids that hold a posted element somewhere in the guide
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_guide(kind: str) -> Guide:
     """The compiled guide ``kind`` (one of :data:`KINDS`)."""
     if kind not in KINDS:
