@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from everyclaim.codes import load_code_sets
 from everyclaim.ledger import schema as t
+from everyclaim.ledger.balances import from_cents
 
 AGING = (("0-30", 0, 30), ("31-60", 31, 60), ("61-180", 61, 180), ("181-365", 181, 365), (">365", 366, None))
 DOLLARS = ((">$10k", 1_000_000, None), ("$5-10k", 500_000, 1_000_000), ("$2.5-5k", 250_000, 500_000),
@@ -27,7 +28,8 @@ DOLLARS = ((">$10k", 1_000_000, None), ("$5-10k", 500_000, 1_000_000), ("$2.5-5k
 
 
 def cents(value: int | None) -> Decimal:
-    return (Decimal(value or 0) / 100).quantize(Decimal("0.01"))
+    """Dollars of a SUM of cents; an empty SUM (NULL) is 0.00."""
+    return from_cents(value or 0) or Decimal("0.00")
 
 
 def latest_snapshot(conn: sa.Connection) -> tuple[int, date] | None:
