@@ -50,6 +50,5 @@ KNOWN_REJECTED = {
     "oopx12__UnicodeExample.txt": "UTF-16 without BOM, and the transaction is cut off (no SE)",
     "oopx12__Example1_pretty_bom.txt": "CLP*090909*22 has no CLP03/CLP04 (money the ledger posts)",
 }
-# An invalid/ sample whose every defect is in data the ledger does not post (N3, PER, HI missing, a
-# repeated REF): accepted with findings. Tracked in the issue note.
-KNOWN_ACCEPTED_INVALID = {"ims__x12_segment_errors.txt": "only non-posted segments are missing or repeated"}
+# invalid/ samples the reader accepts: none (each is rejected with a located error)
+KNOWN_ACCEPTED_INVALID: dict[str, str] = {}

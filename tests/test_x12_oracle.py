@@ -40,16 +40,7 @@ KINDS = ("835", "837p", "837i", "277ca", "999")
 pytestmark = pytest.mark.skipif(not X12.exists(), reason="shared corpus not mounted")
 
 # pyx12 errors, we report nothing: known gaps of our walker (walk.py / guide.py are not this test's to fix)
-KNOWN_GAPS = {
-    "835/edi835parser__united_healthcare_legacy_sample.txt":
-        "walker does not check N402 (state) against the external state code list; pyx12: "
-        "'(NP) is not a valid code for Payee State Code (N402)'",
-    "837p/oopx12__ST1309-XX.txt":
-        "the last segment (IEA) has no segment terminator and we say nothing; pyx12: 'Mandatory segment "
-        "Interchange Control Trailer (IEA) missing' (+ 51 'leading space' errors for the indentation we "
-        "accept on purpose). A tokenizer finding would fix it but needs walk.py to give tokenizer findings "
-        "the walk's file_name (tests/test_x12_walk.py checks p.file_name == rel)",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _files() -> list[str]:

@@ -51,79 +51,22 @@ REJECTED_BY_DESIGN = {
     "837p/oopx12__UnicodeExample.txt": "UTF-16 file cut off after NM1*41: no SE",
 }
 
-_FOREIGN_COMPONENT = ("reader bug (project835/project837): the walker reads this composite with the "
-                      "component separator the file really uses (finding X12-COMPONENT-SEPARATOR) but the "
-                      "projection keeps it raw, e.g. procedure_qualifier 'HC>82270' and procedure ''; ")
-# (sample, what) -> reason: the trip loses or changes a field
-RECORDS_XFAIL = {
-    "835/affect__exhaustive_sample.txt":
-        _FOREIGN_COMPONENT + "SVC01 'NU>XXXX>..' comes back split; and writer835 drops "
-        "ServicePayment.service_date_end when service_date is None (DTM*151 is written only with DTM*150)",
-    "835/edicli__simple-835.edi":
-        "writer835 cannot carry ClaimPayment.patient=None: it writes a placeholder 'NM1*QC*1' (the guide "
-        "requires the segment) that reads back as Party('QC')",
-    "835/mjkubba__edi835-demo-005010X221.edi":
-        _FOREIGN_COMPONENT + "PLB03 'CV:CP' in a file whose ISA16 is '|' is kept as reason 'CV:CP'; the "
-        "writer writes ':' as component separator without checking the data for it",
-    "837p/lfh__demo.cob.2ndary.example4.837": _FOREIGN_COMPONENT + "SV101 'HC>98940' (ISA16 ':'); "
-        "write837 then writes an empty required SV101 and the re-read is rejected",
-    "837p/lfh__demo.example11.837": _FOREIGN_COMPONENT + "SV101 'HC>E0570>RR' (ISA16 ':'); write837 writes "
-        "an empty required SV101 and the re-read is rejected",
-    "837p/lfh__demo.example12.837": _FOREIGN_COMPONENT + "SV101 'HC>99284' (ISA16 ':'); write837 writes "
-        "an empty required SV101 and the re-read is rejected",
-    "837p/lfh__demo.example9.837": _FOREIGN_COMPONENT + "SV101 'HC>00142>QK>QS>P1' (ISA16 ':'); write837 "
-        "writes an empty required SV101 and the re-read is rejected",
-    "837p/mjkubba__edi837P-demo-005010X222.edi":
-        "write837 drops a Party id qualifier without id (NM108 '1234567890', NM109 '' in the sample's "
-        "shifted NM1*85): nm1() writes NM108/NM109 only when the id is set",
-    "837i/mjkubba__edi837I-demo-005010X223.edi":
-        "write837 drops a Party id qualifier without id (the sample's shifted NM1*85)",
-    "837i/lfh__out-of-network-repriced-claim.837i": _FOREIGN_COMPONENT + "SV202 'HC>82270' (ISA16 ':')",
-    "837i/lfh__ppo-repriced-claim.837i": _FOREIGN_COMPONENT + "SV202 'HC>92557' (ISA16 ':')",
-    "837i/oopx12__Spec_3.1.3_PPORepricedClaim.txt": _FOREIGN_COMPONENT + "SV202 'HC>92557' (ISA16 ':')",
-    "837i/oopx12__Spec_3.1.4_OutOfNetworkRepricedClaim.txt": _FOREIGN_COMPONENT + "SV202 'HC>82270'",
-    "837i/oopx12__Spec_3.1.1.txt": _FOREIGN_COMPONENT + "CLM05 '14:A:1' and SV202 'HC:85025' in a file "
-        "whose ISA16 (and ISA11) is '^'",
-}
-_ICD9_837I = ("write837 (837I) drops ICD-9 diagnoses: _hi() writes only the ABK/ABJ/APR/ABN/ABF qualifier "
-              "families, so HI*BK/BF codes (Claim.diagnoses with qualifiers BK, BF) are lost")
-for _rel in ("837i/ims__x223-test.txt", "837i/lfh__institutional-claim.837i",
-             "837i/lfh__two-claims-single-provider.837i", "837i/oopx12__InstitutionalClaim5010.txt",
-             "837i/oopx12__Spec_3.1.2_TwoClaimsForTheSameProvider.txt",
-             "837i/tigershark__5010-837-institutional-example.txt"):
-    RECORDS_XFAIL[_rel] = _ICD9_837I
+# (sample, what) -> reason: the trip loses or changes a field. None left: the walker reads a composite with
+# the component separator the file really uses (finding X12-COMPONENT-SEPARATOR) and hands the projections
+# the element re-separated; the writers carry ICD-9 HI families, lone DTM*151, id qualifiers without ids.
+RECORDS_XFAIL: dict[str, str] = {}
 
 # (sample) -> reason: what the writer wrote gets pyx12 errors the sample's own bad values do not explain
-_PX_FOREIGN = _FOREIGN_COMPONENT + "the writer writes that raw value as the composite's first component, "
+_NO_PAYMENT_DATE = ("Remittance.payment_date is None (the sample's BPR16 is missing or not a date): BPR16 is "
+                    "required, and writing any date would change the record the round trip compares")
 PYX12_XFAIL: dict[str, str] = {
-    "835/affect__exhaustive_sample.txt": _PX_FOREIGN + "SVC01-1 'NU>XXXX>..' is not a qualifier: SVC not placed",
-    "835/lfh__cob-contractural-adjustment.835": _PX_FOREIGN + "SVC01 'HC>..': SVC and its DTM*150/151 not placed",
-    "835/lfh__secondary-payment.835": _PX_FOREIGN + "SVC01 'HC>..': SVC and its DTM*150/151 not placed",
-    "835/edicli__simple-835.edi": "writer835 omits the required BPR16 when Remittance.payment_date is None",
-    "835/lfh__managed-care.835": "writer835 omits the required BPR16 when Remittance.payment_date is None "
-                                 "(the sample's BPR16 20002316 is not a date; the reader keeps None)",
-    "837p/lfh__demo.cob.2ndary.example4.837": _PX_FOREIGN + "write837 writes an empty required SV101",
-    "837p/lfh__demo.example11.837": _PX_FOREIGN + "write837 writes an empty required SV101",
-    "837p/lfh__demo.example12.837": _PX_FOREIGN + "write837 writes an empty required SV101",
-    "837p/lfh__demo.example9.837": _PX_FOREIGN + "write837 writes an empty required SV101",
-    "837i/oopx12__Spec_3.1.3_PPORepricedClaim.txt": _PX_FOREIGN + "CLM05-1 '13>A>1' is too long",
-    "837i/oopx12__Spec_3.1.4_OutOfNetworkRepricedClaim.txt": _PX_FOREIGN + "CLM05-1 '13>A>1' is too long",
+    "835/edicli__simple-835.edi": _NO_PAYMENT_DATE,
+    "835/lfh__managed-care.835": _NO_PAYMENT_DATE + " (the sample's BPR16 is 20002316)",
     "837p/lfh__demo.cob.example3.A.837": "write837 writes an other payer without name or id ('NM1*PR*2') "
         "when OtherPayer.payer is empty (the sample's 2330B has no NM1*PR); pyx12: NM103/NM108/NM109 missing",
     "837p/oopx12__MedicaidExample.txt": "the sample's SV101 qualifier 'XX' (not a product/service id "
         "qualifier) is carried: pyx12 cannot place 'SV1*XX:..'; the sample itself fails the same way",
 }
-for _rel in ("ims__x12_complex.txt", "ims__x12_many_claims.txt", "ims__x12_multiple_gs.txt",
-             "ims__x12_multiple_isa.txt", "ims__x12_multiple_st.txt", "ims__x12_multiple_transactions.txt",
-             "ims__x12_no_errors.txt", "ims__x12_valid.txt", "ims__x12_valid_different_separators.txt"):
-    PYX12_XFAIL["837p/" + _rel] = (
-        "the sample's HI is malformed ('HI*BK*8901*BF*87200*BF:5559': qualifiers and codes in separate "
-        "elements); the reader keeps diagnoses ('5559',) qualified 'BF', write837 writes 'HI*BF:5559' as the "
-        "principal diagnosis: pyx12 wants ABK/BK first (principal HI missing)")
-for _rel in ("ims__x223-test.txt", "lfh__institutional-claim.837i", "lfh__two-claims-single-provider.837i",
-             "oopx12__InstitutionalClaim5010.txt", "oopx12__Spec_3.1.1.txt",
-             "oopx12__Spec_3.1.2_TwoClaimsForTheSameProvider.txt", "tigershark__5010-837-institutional-example.txt"):
-    PYX12_XFAIL["837i/" + _rel] = _ICD9_837I + ": pyx12 'Principal Diagnosis (HI) missing'"
 
 SENDER = Party("41", "EVERYCLAIM SUBMITTER", id_qualifier="46", id="SUBMIT01")
 RECEIVER = Party("40", "CLEARINGHOUSE", id_qualifier="46", id="RECV01")

@@ -201,8 +201,10 @@ def test_bytes_that_are_not_utf8_read_as_latin1_whatever_the_chunk_size() -> Non
 def test_last_segment_without_terminator_is_read(end: str) -> None:
     text = interchange(nl="\n").rstrip("\n")
     for chunk in (1, 7, 1 << 20):
-        segs, _ = tokens((text[:-1] + end).encode(), chunk)
+        segs, findings = tokens((text[:-1] + end).encode(), chunk)
         assert segs[-1].elements == ["IEA", "1", "000000001"] and len(segs) == 9
+        assert [(p.code, p.seg_index, p.seg_id) for p in findings] == [("X12-NO-TERMINATOR", 9, "IEA")]
+    assert tokens(text.encode())[1] == []  # terminated: nothing to say
 
 
 # ------------------------------------------------------------------------------------------------

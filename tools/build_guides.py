@@ -21,6 +21,7 @@ JSON shape (short keys, one file per guide)::
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import xml.etree.ElementTree as ET
@@ -43,6 +44,20 @@ def _repeat(text: str | None) -> int:
     return 0 if text.startswith(">") else int(text)
 
 
+# External code lists (pyx12's codes.xml) copied into the guides: small and stable. The others (remark
+# codes, countries, currencies) change often or are checked elsewhere (everyclaim/codes).
+EXTERNAL = ("states",)
+
+
+@functools.cache
+def _external_codes(name: str) -> tuple[str, ...]:
+    root = ET.parse(Path(pyx12.__file__).parent / "map" / "codes.xml").getroot()
+    for codeset in root:
+        if codeset.findtext("id") == name:
+            return tuple(sorted({(c.text or "").strip() for c in codeset.iter("code")} - {""}))
+    raise KeyError(f"pyx12 codes.xml has no code list {name!r}")
+
+
 def _element(e: ET.Element, dataele: dict[str, tuple[str, int, int]]) -> dict:
     typ, lo, hi = dataele.get(e.findtext("data_ele") or "", ("AN", 1, 999))
     vc = e.find("valid_codes")
@@ -50,6 +65,8 @@ def _element(e: ET.Element, dataele: dict[str, tuple[str, int, int]]) -> dict:
     if vc is not None and vc.get("external") is None:
         found = sorted({(c.text or "").strip() for c in vc.findall("code")})
         codes = found or None
+    elif vc is not None and vc.get("external") in EXTERNAL:
+        codes = list(_external_codes(vc.get("external", "")))
     return {"usage": e.findtext("usage"), "type": typ, "min": lo, "max": hi, "codes": codes}
 
 

@@ -51,6 +51,9 @@ class SegNode:
     elements: tuple[ElementSpec | None, ...]
     qual: tuple[int, int, frozenset[str]] | None = None  # (element, component or 0, codes)
     posted: frozenset[int] = frozenset()
+    # a REF used at most once in a name loop (NM1/N1 trigger): the entity's one identifier of that kind;
+    # two different values make the entity unknowable (walker: X12-IDENTIFIER-CONFLICT)
+    identifies: bool = False
     # ``ok(elements, delimiters)``: True only when checking the elements would report nothing (the
     # walker's fast path; on False it runs the full check, which words the findings). See _checker.
     ok: Callable[[list[str], Any], bool] | None = None
@@ -108,9 +111,12 @@ def load_guide(kind: str) -> Guide:
     seg_ids: set[str] = set()
     root = _loop(data["root"], None, posted, seg_ids)
     for loop in iter_loops(root):
+        trigger = loop.children[0] if loop.children else None
+        name_loop = isinstance(trigger, SegNode) and trigger.id in ("NM1", "N1")
         for c in loop.children:
             if isinstance(c, SegNode):
                 c.ok = _checker(c)
+                c.identifies = name_loop and c.id == "REF" and c.max_use == 1
     _compile(root)
     posted_ids = frozenset(seg for (_, seg) in posted)
     return Guide(kind, data["name"], root, frozenset(seg_ids), posted_ids)
@@ -237,7 +243,7 @@ def _matcher(cands: tuple[Candidate, ...]):  # noqa: ANN202
     if len(quals) > 1:
         return None
     def entry(c: Candidate) -> tuple:
-        simple = not c.enter and c.implicit is None and c.seg.id != "HL"
+        simple = not c.enter and c.implicit is None and c.seg.id != "HL" and not c.seg.identifies
         return (c.pos, simple, c.seg, c.seg.pos, c.seg.max_use, c.seg.ok, c, c.seg.loop.id)
 
     default = tuple(entry(c) for c in cands if c.qual is None)

@@ -276,7 +276,8 @@ class Project835:
         elif sid == "NM1":
             if len(e) < 10:
                 e = e + _PAD[: 10 - len(e)]
-            claim.parties[q] = Party(e[1], e[3], e[4], e[8], e[9])  # values.party
+            if e[3] or e[4] or e[9]:  # an NM1 without name or id (e.g. 'NM1*QC*1') names nobody
+                claim.parties[q] = Party(e[1], e[3], e[4], e[8], e[9])  # values.party
         elif sid == "MOA":
             claim.remarks += [Remark("MOA", e[n]) for n in _MOA_REMARKS if n < len(e) and e[n]]
         elif sid == "MIA":

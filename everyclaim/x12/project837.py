@@ -199,8 +199,16 @@ class Project837:
             self._line_segment(claim, loop, seg)
 
     def _diagnoses(self, claim: _Claim, seg: Segment) -> None:
-        for n in range(1, 13):
+        comp = seg.delimiters.component
+        n = 1
+        while n <= 12:
             parts = seg.components(n)
+            n += 1
+            if len(parts) == 1 and parts[0] in _DIAGNOSIS_QUALIFIERS and comp not in seg.get(n) and seg.get(n):
+                # 'HI*BK*8901*BF*87200': qualifier and code in two elements (the walker reports the missing
+                # component); the pair still says which code it is
+                parts.append(seg.get(n))
+                n += 1
             if len(parts) >= 2 and parts[0] in _DIAGNOSIS_QUALIFIERS and parts[1]:
                 if parts[0] in _PRINCIPAL:
                     claim.diagnoses.insert(0, (parts[0], parts[1]))

@@ -20,6 +20,9 @@ What it accepts:
 What it rejects (:class:`X12Rejected`): anything else at the start of the input (a PDF, a README, a file
 that starts with ``GS``), a garbled ISA from which no delimiters can be read, other binary input.
 
+A last segment without its terminator is read (the end of the file ends it) with the finding
+``X12-NO-TERMINATOR``.
+
 Segment indexes are 1-based over the whole file (the first ISA is 1); empty segments (e.g. a trailing
 newline after the last terminator) are skipped and not counted.
 """
@@ -105,7 +108,7 @@ class Tokens:
         self.findings: list[Problem] = []
 
     def __iter__(self) -> Iterator[Segment]:
-        return _segments(_text_chunks(self), self.file_name)
+        return _segments(_text_chunks(self), self.file_name, self.findings)
 
 
 class _PathTokens(Tokens):
@@ -116,7 +119,7 @@ class _PathTokens(Tokens):
     def __iter__(self) -> Iterator[Segment]:
         with open(self.path, "rb") as f:
             self.stream = f
-            yield from _segments(_text_chunks(self), self.file_name)
+            yield from _segments(_text_chunks(self), self.file_name, self.findings)
 
 
 def read_segments(stream: BinaryIO, file_name: str, chunk_size: int = CHUNK_SIZE) -> Tokens:
@@ -179,7 +182,7 @@ def _text_chunks(tokens: Tokens) -> Iterator[str]:
 # --------------------------------------------------------------------------------------------------
 # text -> segments
 # --------------------------------------------------------------------------------------------------
-def _segments(chunks: Iterator[str], name: str) -> Iterator[Segment]:
+def _segments(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iterator[Segment]:
     buf, eof = "", False
     while len(buf) < _HEADER_CHARS and not eof:
         nxt = next(chunks, None)
@@ -217,6 +220,9 @@ def _segments(chunks: Iterator[str], name: str) -> Iterator[Segment]:
         if resync:
             continue
         if eof:
+            if parts and parts[-1].strip(ws):
+                findings.append(Problem("X12-NO-TERMINATOR", "finding", f"the last segment ({sid}) has no "
+                                        f"segment terminator {term!r}", name, index, sid, 0, "TA1-023"))
             return
         nxt = next(chunks, None)
         if nxt is None:

@@ -25,6 +25,9 @@ a loop's non-posted trigger missing (835 LX): the loop is entered implicitly    
 required segment or loop missing, loop over its repeat count    error if the segment/loop holds a
                                                                 posted element, else finding   3 / 4
 segment over its max use                                        finding     5
+  ... a REF the guide allows once in a name loop, repeated with    error       5
+  another value (X12-IDENTIFIER-CONFLICT: two tax ids)
+last segment without a segment terminator (X12-NO-TERMINATOR)   finding     TA1-023
 element missing, wrong type (money), invalid date/time          error if posted, else finding  IK4-1/6/8
 element length, code outside the guide's list                   finding (still readable)       IK4-4/5/7
 element grossly malformed (over its max length *and* holding    error if its segment holds a
@@ -60,6 +63,7 @@ file is rejected.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from everyclaim.ledger.records import Problem
 from everyclaim.x12.errors import X12Rejected
@@ -216,7 +220,8 @@ class _Walker:
                 self.check_elements(seg, found[2])
             yield new(Walked, (found[7], seg))
         self.finish(last)
-        self.findings.extend(getattr(self.w.segments, "findings", ()))
+        # the tokenizer's findings (encoding, terminator) under the walk's file name
+        self.findings.extend(replace(p, file_name=self.name) for p in getattr(self.w.segments, "findings", ()))
 
     def seek(self, seg: Segment, sid: str, found: tuple | None) -> str:
         """:meth:`place` by the compiled tables: ``found`` is the innermost loop's entry (or ``None``)."""
@@ -500,6 +505,8 @@ class _Walker:
                          f"{frame[0].id}, at most {node.max_use} allowed", seg, 0, "5")
         if node.id == "HL":
             self.check_hl(seg)
+        elif node.identifies:
+            self.check_identifier(seg, frame, node, n)
         if not node.ok(seg.elements, seg.delimiters):
             self.check_elements(seg, node)
         return frame[0].id
@@ -518,6 +525,17 @@ class _Walker:
                 what = "loop" if isinstance(child, LoopNode) else "segment"
                 self.problem(severe, "X12-REQUIRED-MISSING", f"required {what} {child.id} missing in loop {loop.id}",
                              seg, 0, "3" if what == "segment" else "I7")
+
+    def check_identifier(self, seg: Segment, frame: list, node: SegNode, n: int) -> None:
+        """A second REF of a kind the entity has once (e.g. two tax ids for the billing provider): the same
+        value again is only the max-use finding, a different one leaves the entity unknowable."""
+        key = (node, "value")
+        value = seg.get(2)
+        if n == 1:
+            frame[2][key] = value
+        elif value != frame[2].get(key):
+            self.problem(True, "X12-IDENTIFIER-CONFLICT", f"loop {frame[0].id} has two different REF*{seg.get(1)} "
+                         f"identifiers ({node.name}): which one is the entity's cannot be known", seg, 2, "5")
 
     def check_hl(self, seg: Segment) -> None:
         hl01, parent, hl04 = seg.get(1), seg.get(2), seg.get(4)
@@ -569,7 +587,10 @@ class _Walker:
             if other:
                 self.problem(False, "X12-COMPONENT-SEPARATOR", f"{node.id}{spec.pos:02d} {v!r} separates its "
                              f"components with {other!r}, not the declared {comp!r}", seg, spec.pos, "IK4-6")
-                comp = other
+                # the meaning is clear: the element is read with the declared separator from here on, so
+                # every projection splits it like any other composite
+                v = v.replace(other, comp)
+                seg.elements[spec.pos] = v
         comps = v.split(comp)
         for j, cs in enumerate(spec.components):
             if cs is None:

@@ -110,7 +110,7 @@ class Writer835:
         )  # fmt: skip
         cas(s, c.adjustments)
         if c.patient is None:
-            s.seg("NM1", "QC", "1")  # required by the guide; the record had none
+            s.seg("NM1", "QC", "1")  # required by the guide; the record had none (reads back as no patient)
         for party in (c.patient, c.insured, c.corrected_insured, c.crossover_payer, c.corrected_priority_payer):
             if party is not None:
                 nm1(s, party, person=party.entity in ("QC", "IL", "74"))
@@ -143,6 +143,8 @@ class Writer835:
                 s.seg("DTM", "151", d8(ln.service_date_end))
             else:
                 s.seg("DTM", "472", d8(ln.service_date))
+        elif ln.service_date_end is not None:  # a payer sent only DTM*151
+            s.seg("DTM", "151", d8(ln.service_date_end))
         cas(s, ln.adjustments)
         if ln.line_control:
             s.seg("REF", "6R", ln.line_control)

@@ -28,6 +28,10 @@ X12_DEFAULT = Delimiters()
 
 GUIDE = {"837P": "005010X222A1", "837I": "005010X223A2"}
 
+# 837I diagnosis HI segments in guide order: principal, admitting, patient's reason, external cause,
+# other; each family as ICD-10 (A..) or ICD-9 qualifier
+_HI_837I = (("ABK", "BK"), ("ABJ", "BJ"), ("APR", "PR"), ("ABN", "BN"), ("ABF", "BF"))
+
 SYNTHETIC = {
     "street": "100 MAIN STREET",
     "city": "SPRINGFIELD",
@@ -132,7 +136,7 @@ class SegmentSink:
 
 def nm1(s: SegmentSink, p: Party, *, person: bool | None = None, with_id: bool = True) -> None:
     is_person = bool(p.first) if person is None else person
-    if with_id and p.id:
+    if with_id and (p.id or p.id_qualifier):
         s.seg("NM1", p.entity, "1" if is_person else "2", p.name, p.first, "", "", "", p.id_qualifier, p.id)
     else:
         s.seg("NM1", p.entity, "1" if is_person else "2", p.name, p.first)
@@ -307,9 +311,9 @@ class _Writer837:
             for i in range(0, len(els), 12):
                 s.seg("HI", *els[i : i + 12])
             return
-        # 837I: one HI per qualifier family, in guide order, at most 12 composites each
-        for family in ("ABK", "ABJ", "APR", "ABN", "ABF"):
-            els = [s.comp(q, code) for q, code in zip(quals, c.diagnoses, strict=True) if q == family]
+        # 837I: one HI per qualifier family (ICD-10 or ICD-9), in guide order, at most 12 composites each
+        for family in _HI_837I:
+            els = [s.comp(q, code) for q, code in zip(quals, c.diagnoses, strict=True) if q in family]
             for i in range(0, len(els), 12):
                 s.seg("HI", *els[i : i + 12])
 
