@@ -9,6 +9,7 @@ from alembic.script import ScriptDirectory
 
 from everyclaim.ledger.db import alembic_config, current_revision, redact, resolve_url, upgrade
 from everyclaim.ledger.schema import metadata
+from everyclaim.work import schema as _work_schema  # noqa: F401  (its tables are part of the head)
 
 
 def test_upgrade_from_empty_reaches_head_and_matches_metadata(empty_engine: sa.Engine) -> None:

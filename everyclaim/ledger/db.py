@@ -1,7 +1,8 @@
 """Engines, URLs and migrations.
 
 ``make_engine`` gives an engine configured the same way everywhere: SQLite in WAL mode with
-foreign keys on, a busy timeout and real SAVEPOINTs; PostgreSQL through psycopg 3.
+foreign keys on, a busy timeout and real SAVEPOINTs (and ``BEGIN IMMEDIATE`` on a connection with the
+execution option ``sqlite_begin="IMMEDIATE"``); PostgreSQL through psycopg 3.
 ``upgrade`` brings a database to the Alembic head shipped inside this package (``everyclaim init``).
 Services never commit: the command or request owns the transaction (``with engine.begin() as conn``).
 """
@@ -63,7 +64,8 @@ def make_engine(url: str, **kw: object) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
+        # ``conn.execution_options(sqlite_begin="IMMEDIATE")`` takes the write lock up front
+        conn.exec_driver_sql(("BEGIN " + conn.get_execution_options().get("sqlite_begin", "")).strip())
 
     return engine
 

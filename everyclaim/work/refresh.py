@@ -1,0 +1,165 @@
+"""``queue refresh``: work items from the latest triage run, set-based, without rewriting unchanged rows.
+
+One pass of SQL statements over all open claims at once:
+
+1. *source*: the run's staff work (tiers ``hinted`` and ``manual``) with its deadline, rank and route,
+   materialised into a temporary table;
+2. *update* the items whose source row differs (``IS DISTINCT FROM`` over the compared columns); an item
+   that was closed or resolved and changed comes back ``open``;
+3. *insert* the claims that have no item yet;
+4. *reopen* closed items whose claim is open again; *close* open items whose claim left the work
+   (paid, written off, automated).
+
+``rank`` orders the work (lower first) and depends on the item alone, so one claim's change does not
+rewrite the others: claims whose next deadline (filing or appeal) is 0-14 days away come first, then by
+expected recovery (absolute: a refund is work too).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from everyclaim.triage import engine as triage
+from everyclaim.triage.features import triage_features
+from everyclaim.work import audit
+from everyclaim.work.errors import NotFound
+from everyclaim.work.schema import work_items
+from everyclaim.work.sqlfuncs import least, plus_days
+
+STAFF_TIERS = ("hinted", "manual")
+URGENT_DAYS = 14
+URGENT_BONUS = 10**13  # larger than any expected recovery in cents
+COMPARED = ("claim_id", "payer_id", "tier", "action", "root_cause", "rule_id", "hint", "balance_cents",
+            "expected_recovery_cents", "deadline", "rank", "queue", "skill", "routing_rule_id", "sop_action",
+            "sop_due")  # fmt: skip
+DEFAULT_QUEUE = "general"
+
+w = work_items.c
+
+
+@dataclass
+class RefreshResult:
+    run_id: int
+    as_of: date
+    source: int = 0
+    inserted: int = 0
+    updated: int = 0
+    reopened: int = 0
+    closed: int = 0
+    assigned: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def unchanged(self) -> int:
+        return self.source - self.inserted - self.updated
+
+    def as_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "as_of": self.as_of.isoformat(), "source": self.source,
+                "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+                "reopened": self.reopened, "closed": self.closed, "assigned": self.assigned,
+                "timings": {k: round(v, 3) for k, v in self.timings.items()}}  # fmt: skip
+
+
+def _source_table() -> sa.Table:
+    cols = [sa.Column(c.name, c.type) for c in work_items.c if c.name in COMPARED or c.name in ("pcn", "run_id")]
+    return sa.Table("_work_source", sa.MetaData(), *cols, sa.Column("assign_to", sa.String),
+                    prefixes=["TEMPORARY"])  # fmt: skip
+
+
+def source_select(run_id: int, as_of: date, route: dict[str, sa.ColumnElement[Any]] | None = None) -> sa.Select[Any]:
+    """The work items the run asks for (one row per claim), with deadline, rank and route.
+
+    ``route`` maps route columns to expressions over the subquery ``work`` (see :func:`work_subquery`)."""
+    x = work_subquery(run_id).c
+    urgent = sa.case(((x.days_left.is_not(None)) & (x.days_left <= URGENT_DAYS), 0), else_=1)
+    rank = urgent * sa.literal(URGENT_BONUS, sa.BigInteger) - sa.func.abs(x.expected_recovery_cents)
+    route = route or {}
+    return sa.select(
+        x.pcn, sa.literal(run_id).label("run_id"), x.claim_id, x.payer_id, x.tier, x.action, x.root_cause,
+        x.rule_id, x.hint, x.balance_cents, x.expected_recovery_cents, plus_days(as_of, x.days_left).label("deadline"),
+        rank.label("rank"),
+        route.get("queue", sa.literal(DEFAULT_QUEUE)).label("queue"),
+        route.get("skill", sa.literal("")).label("skill"),
+        route.get("routing_rule_id", sa.literal("")).label("routing_rule_id"),
+        route.get("sop_action", sa.literal("")).label("sop_action"),
+        route.get("sop_due", sa.null()).label("sop_due"),
+        route.get("assign_to", sa.literal("")).label("assign_to"),
+    )  # fmt: skip
+
+
+def work_subquery(run_id: int) -> sa.Subquery:
+    """``work``: the run's staff rows with the features routing needs and ``days_left`` to the next
+    (filing or appeal) deadline that has not passed."""
+    r, f = triage.results.c, triage_features.c
+    upcoming = [sa.case((d >= 0, d), else_=None) for d in (f.days_to_filing_deadline, f.days_to_appeal_deadline)]
+    return (
+        sa.select(r.pcn, r.claim_id, r.payer_id, r.tier, r.action, r.root_cause, r.rule_id, r.hint, r.balance_cents,
+                  r.expected_recovery_cents, least(*upcoming).label("days_left"), f.days_since_denial,
+                  f.financial_class)
+        .select_from(triage.results.outerjoin(triage_features, f.atb_row_id == r.atb_row_id))
+        .where(r.run_id == run_id, r.tier.in_(STAFF_TIERS))
+        .subquery("work")
+    )  # fmt: skip
+
+
+def _count(conn: sa.Connection, stmt: sa.Executable) -> int:
+    """Rows an INSERT ... SELECT wrote (SQLAlchemy 2.1 keeps the count only when asked)."""
+    return conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+
+
+def refresh(conn: sa.Connection, *, run_id: int | None = None, now: datetime | None = None,
+            route: Any = None) -> RefreshResult:
+    """Bring ``work_items`` in line with triage run ``run_id`` (default: the latest). Never commits.
+
+    ``route`` (a callable ``(source columns, as_of) -> dict of route expressions``) is how routing
+    plugs in; without it every item goes to the ``general`` queue."""
+    now = now or datetime.now(UTC)
+    run_id = run_id or triage.latest_run(conn)
+    if run_id is None:
+        raise NotFound("no triage run yet: run `everyclaim triage` first")
+    as_of = conn.execute(sa.select(triage.runs.c.as_of).where(triage.runs.c.id == run_id)).scalar()
+    if as_of is None:
+        raise NotFound(f"no triage run {run_id}")
+    result = RefreshResult(run_id=run_id, as_of=as_of)
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        result.timings[stage] = time.perf_counter() - clock
+        clock = time.perf_counter()
+
+    src = _source_table()
+    src.drop(conn, checkfirst=True)
+    src.create(conn)
+    routes = route(as_of) if route else None
+    sel = source_select(run_id, as_of, routes)
+    result.source = _count(conn, sa.insert(src).from_select([c.name for c in sel.selected_columns], sel))
+    lap("source")
+    s = src.c
+    changed = sa.or_(*(w[c].is_distinct_from(s[c]) for c in COMPARED))
+    moved = w.queue.is_distinct_from(s.queue) | w.skill.is_distinct_from(s.skill)
+    values: dict[str, Any] = {c: s[c] for c in COMPARED}
+    values |= {"run_id": s.run_id, "updated_at": now,
+               "status": sa.case((w.status.in_(("closed", "resolved")), "open"), else_=w.status),
+               "assigned_user_id": sa.case((moved, None), else_=w.assigned_user_id)}  # fmt: skip
+    result.updated = conn.execute(sa.update(work_items).where(w.pcn == s.pcn, changed).values(values)).rowcount
+    lap("update")
+    cols = ["pcn", "run_id", *COMPARED]
+    new = sa.select(*(s[c] for c in cols), sa.literal("open"), sa.literal(now, w.created_at.type),
+                    sa.literal(now, w.updated_at.type)).where(~sa.exists().where(w.pcn == s.pcn))  # fmt: skip
+    result.inserted = _count(conn, sa.insert(work_items).from_select([*cols, "status", "created_at", "updated_at"], new))
+    lap("insert")
+    in_src = sa.exists().where(s.pcn == w.pcn)
+    result.reopened = conn.execute(sa.update(work_items).where(w.status == "closed", in_src)
+                                   .values(status="open", updated_at=now)).rowcount  # fmt: skip
+    result.closed = conn.execute(sa.update(work_items).where(w.status.in_(("open", "claimed")), ~in_src)
+                                 .values(status="closed", claimed_by=None, claimed_at=None, updated_at=now)).rowcount  # fmt: skip
+    lap("close")
+    src.drop(conn)
+    audit.record(conn, None, "queue.refresh", "triage_run", run_id, after=result.as_json(), now=now)
+    return result
