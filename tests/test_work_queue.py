@@ -38,7 +38,7 @@ def test_refresh_builds_staff_work_only_and_ranks_deadlines_first(db: sa.Engine)
     rows[0]["features"] = {"days_to_appeal_deadline": -3}  # passed: no upcoming deadline
     with db.begin() as conn:
         write_run(conn, rows)
-        res = refresh(conn, now=NOW)
+        res = refresh(conn, now=NOW, rules=[])
         items = _items(conn)
     assert (res.source, res.inserted, res.updated, res.closed) == (3, 3, 0, 0)
     assert sorted(items) == ["A", "B", "E"]
@@ -51,18 +51,18 @@ def test_refresh_leaves_unchanged_rows_alone_and_closes_what_left(db: sa.Engine)
     rows = random_rows(60, seed=3)
     with db.begin() as conn:
         write_run(conn, rows)
-        first = refresh(conn, now=NOW)
+        first = refresh(conn, now=NOW, rules=[])
         before = _items(conn)
     rows2 = [dict(r) for r in rows if r["pcn"] != "P00001"]
     rows2[5] = dict(rows2[5], balance_cents=rows2[5]["balance_cents"] + 1)
     later = NOW + timedelta(days=1)
     with db.begin() as conn:
         write_run(conn, rows)
-        again = refresh(conn, now=later)
+        again = refresh(conn, now=later, rules=[])
         assert (again.inserted, again.updated, again.closed) == (0, 0, 0)
         assert all(r.updated_at == before[p].updated_at for p, r in _items(conn).items())
         write_run(conn, rows2)
-        third = refresh(conn, now=later)
+        third = refresh(conn, now=later, rules=[])
         after = _items(conn)
     staff = {r["pcn"] for r in rows if r["tier"] in ("hinted", "manual")}
     assert first.inserted == len(staff) == len(before)
@@ -77,7 +77,7 @@ def test_claim_next_respects_rank_skills_assignment_and_follow_up(db: sa.Engine)
     with db.begin() as conn:
         write_run(conn, [result_row("A", balance=1_000), result_row("B", balance=50_000),
                          result_row("C", balance=9_000)])  # fmt: skip
-        refresh(conn, now=NOW)
+        refresh(conn, now=NOW, rules=[])
         bob = make_user(conn, "bob")
         amy = make_user(conn, "amy", skills=("appeals",))
         aud = make_user(conn, "aud", "auditor")
@@ -102,7 +102,7 @@ def test_concurrent_workers_never_get_the_same_item(db: sa.Engine) -> None:
     n_items, n_workers = 90, 6
     with db.begin() as conn:
         write_run(conn, [result_row(f"P{i:03d}", balance=1_000 + i) for i in range(n_items)])
-        refresh(conn, now=NOW)
+        refresh(conn, now=NOW, rules=[])
         workers = [make_user(conn, f"w{i}") for i in range(n_workers)]
     got: dict[int, list[int]] = {w.id: [] for w in workers}
     errors: list[BaseException] = []
@@ -133,7 +133,7 @@ def test_concurrent_workers_never_get_the_same_item(db: sa.Engine) -> None:
 def test_touch_moves_the_item_and_is_append_only(db: sa.Engine) -> None:
     with db.begin() as conn:
         write_run(conn, [result_row("A"), result_row("B"), result_row("C")])
-        refresh(conn, now=NOW)
+        refresh(conn, now=NOW, rules=[])
         bob = make_user(conn, "bob")
         amy = make_user(conn, "amy")
     a = q.claim_next(db, bob, now=NOW)
@@ -164,7 +164,7 @@ def test_touch_moves_the_item_and_is_append_only(db: sa.Engine) -> None:
 def test_bulk_touch_is_all_or_nothing(db: sa.Engine) -> None:
     with db.begin() as conn:
         write_run(conn, [result_row(f"P{i}") for i in range(5)])
-        refresh(conn, now=NOW)
+        refresh(conn, now=NOW, rules=[])
         bob = make_user(conn, "bob")
         amy = make_user(conn, "amy")
         ids = [r.id for r in conn.execute(sa.select(work_items.c.id).order_by(work_items.c.id))]
@@ -192,7 +192,7 @@ def test_list_queue_pages_and_scopes_by_role(db: sa.Engine) -> None:
     with db.begin() as conn:
         write_run(conn, [result_row(f"P{i:02d}", balance=1_000 * (i + 1), payer_id="BCBS" if i % 2 else "ACME1")
                          for i in range(12)])  # fmt: skip
-        refresh(conn, now=NOW)
+        refresh(conn, now=NOW, rules=[])
         bob = make_user(conn, "bob")
         mgr = make_user(conn, "mia", "manager")
         conn.execute(sa.update(work_items).where(work_items.c.pcn == "P00").values(skill="appeals"))

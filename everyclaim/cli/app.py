@@ -19,6 +19,7 @@ from rich.table import Table
 
 from everyclaim.cli import demo as demo_cmd
 from everyclaim.cli import triage as triage_cli
+from everyclaim.cli import work as work_cli
 from everyclaim.cli.options import DbOption, JsonOption, open_ledger, parse_day
 from everyclaim.ingest import pipeline
 from everyclaim.ledger import db as ledger_db
@@ -49,6 +50,7 @@ app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(claims_app, name="claims")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(codes_app, name="codes")
+work_cli.register(app)  # queue, users, routing
 
 out = Console()
 err = Console(stderr=True)

@@ -8,7 +8,11 @@ One pass of SQL statements over all open claims at once:
    that was closed or resolved and changed comes back ``open``;
 3. *insert* the claims that have no item yet;
 4. *reopen* closed items whose claim is open again; *close* open items whose claim left the work
-   (paid, written off, automated).
+   (paid, written off, automated);
+5. *assign* unassigned open items within each user's capacity and skills (:func:`routing.assign`).
+
+Routing (queue, skill, SOP and its due date) is part of step 1: the active routing rules compile to
+CASE expressions (:mod:`everyclaim.work.routing`).
 
 ``rank`` orders the work (lower first) and depends on the item alone, so one claim's change does not
 rewrite the others: claims whose next deadline (filing or appeal) is 0-14 days away come first, then by
@@ -28,6 +32,7 @@ from everyclaim.triage import engine as triage
 from everyclaim.triage.features import triage_features
 from everyclaim.work import audit
 from everyclaim.work.errors import NotFound
+from everyclaim.work.routing import RoutingRule, active_rules, assign, compile_routes, fill_sop_due
 from everyclaim.work.schema import work_items
 from everyclaim.work.sqlfuncs import least, plus_days
 
@@ -67,18 +72,17 @@ class RefreshResult:
 
 def _source_table() -> sa.Table:
     cols = [sa.Column(c.name, c.type) for c in work_items.c if c.name in COMPARED or c.name in ("pcn", "run_id")]
-    return sa.Table("_work_source", sa.MetaData(), *cols, sa.Column("assign_to", sa.String),
-                    prefixes=["TEMPORARY"])  # fmt: skip
+    extra = [sa.Column("assign_to", sa.String), sa.Column("sop_from", sa.String), sa.Column("sop_days", sa.Integer),
+             sa.Column("sop_start", sa.Date)]  # fmt: skip
+    return sa.Table("_work_source", sa.MetaData(), *cols, *extra, prefixes=["TEMPORARY"])
 
 
-def source_select(run_id: int, as_of: date, route: dict[str, sa.ColumnElement[Any]] | None = None) -> sa.Select[Any]:
-    """The work items the run asks for (one row per claim), with deadline, rank and route.
-
-    ``route`` maps route columns to expressions over the subquery ``work`` (see :func:`work_subquery`)."""
+def source_select(run_id: int, as_of: date, rules: list[RoutingRule]) -> sa.Select[Any]:
+    """The work items the run asks for (one row per claim), with deadline, rank and route."""
     x = work_subquery(run_id).c
+    route = compile_routes(rules, x, as_of)
     urgent = sa.case(((x.days_left.is_not(None)) & (x.days_left <= URGENT_DAYS), 0), else_=1)
     rank = urgent * sa.literal(URGENT_BONUS, sa.BigInteger) - sa.func.abs(x.expected_recovery_cents)
-    route = route or {}
     return sa.select(
         x.pcn, sa.literal(run_id).label("run_id"), x.claim_id, x.payer_id, x.tier, x.action, x.root_cause,
         x.rule_id, x.hint, x.balance_cents, x.expected_recovery_cents, plus_days(as_of, x.days_left).label("deadline"),
@@ -87,8 +91,11 @@ def source_select(run_id: int, as_of: date, route: dict[str, sa.ColumnElement[An
         route.get("skill", sa.literal("")).label("skill"),
         route.get("routing_rule_id", sa.literal("")).label("routing_rule_id"),
         route.get("sop_action", sa.literal("")).label("sop_action"),
-        route.get("sop_due", sa.null()).label("sop_due"),
+        sa.null().label("sop_due"),  # filled by routing.fill_sop_due
         route.get("assign_to", sa.literal("")).label("assign_to"),
+        route.get("sop_from", sa.literal("")).label("sop_from"),
+        route.get("sop_days", sa.null()).label("sop_days"),
+        route.get("sop_start", sa.null()).label("sop_start"),
     )  # fmt: skip
 
 
@@ -113,11 +120,9 @@ def _count(conn: sa.Connection, stmt: sa.Executable) -> int:
 
 
 def refresh(conn: sa.Connection, *, run_id: int | None = None, now: datetime | None = None,
-            route: Any = None) -> RefreshResult:
-    """Bring ``work_items`` in line with triage run ``run_id`` (default: the latest). Never commits.
-
-    ``route`` (a callable ``(source columns, as_of) -> dict of route expressions``) is how routing
-    plugs in; without it every item goes to the ``general`` queue."""
+            rules: list[RoutingRule] | None = None) -> RefreshResult:
+    """Bring ``work_items`` in line with triage run ``run_id`` (default: the latest) and route it by
+    ``rules`` (default: the stored routing rules). Never commits."""
     now = now or datetime.now(UTC)
     run_id = run_id or triage.latest_run(conn)
     if run_id is None:
@@ -136,17 +141,21 @@ def refresh(conn: sa.Connection, *, run_id: int | None = None, now: datetime | N
     src = _source_table()
     src.drop(conn, checkfirst=True)
     src.create(conn)
-    routes = route(as_of) if route else None
-    sel = source_select(run_id, as_of, routes)
+    sel = source_select(run_id, as_of, active_rules(conn) if rules is None else rules)
     result.source = _count(conn, sa.insert(src).from_select([c.name for c in sel.selected_columns], sel))
+    fill_sop_due(conn, src)
     lap("source")
     s = src.c
-    changed = sa.or_(*(w[c].is_distinct_from(s[c]) for c in COMPARED))
+    # a due date counted from entering the queue is kept while the item stays under the same rule
+    keep_due = (s.sop_from == "queued") & (w.routing_rule_id == s.routing_rule_id)
+    changed = sa.or_(*(w[c].is_distinct_from(s[c]) for c in COMPARED if c != "sop_due"),
+                     ~keep_due & w.sop_due.is_distinct_from(s.sop_due))
     moved = w.queue.is_distinct_from(s.queue) | w.skill.is_distinct_from(s.skill)
     values: dict[str, Any] = {c: s[c] for c in COMPARED}
     values |= {"run_id": s.run_id, "updated_at": now,
                "status": sa.case((w.status.in_(("closed", "resolved")), "open"), else_=w.status),
-               "assigned_user_id": sa.case((moved, None), else_=w.assigned_user_id)}  # fmt: skip
+               "assigned_user_id": sa.case((moved, None), else_=w.assigned_user_id),
+               "sop_due": sa.case((keep_due, w.sop_due), else_=s.sop_due)}  # fmt: skip
     result.updated = conn.execute(sa.update(work_items).where(w.pcn == s.pcn, changed).values(values)).rowcount
     lap("update")
     cols = ["pcn", "run_id", *COMPARED]
@@ -161,5 +170,7 @@ def refresh(conn: sa.Connection, *, run_id: int | None = None, now: datetime | N
                                  .values(status="closed", claimed_by=None, claimed_at=None, updated_at=now)).rowcount  # fmt: skip
     lap("close")
     src.drop(conn)
+    result.assigned = assign(conn, now=now)
+    lap("assign")
     audit.record(conn, None, "queue.refresh", "triage_run", run_id, after=result.as_json(), now=now)
     return result

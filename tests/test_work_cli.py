@@ -1,0 +1,44 @@
+"""The work-queue commands end to end on a SQLite file: users, routing, queue refresh and show."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from everyclaim.cli.app import app
+from everyclaim.ledger.db import make_engine, upgrade
+from tests.work_data import result_row, write_run
+
+
+def test_users_routing_and_queue_commands(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/w.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        write_run(conn, [result_row("A", action="appeal"), result_row("B", action="review"),
+                         result_row("C", tier="simple_fix")])  # fmt: skip
+    engine.dispose()
+    run = CliRunner().invoke
+    made = run(app, ["users", "create", "ann", "--skills", "appeals", "--password-stdin", "--db", url],
+               input="a long password\n")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    short = run(app, ["users", "create", "ben", "--password-stdin", "--db", url], input="short\n")
+    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    first = run(app, ["queue", "refresh", "--json", "--db", url])
+    assert first.exit_code == 0, first.output
+    res = json.loads(first.output)
+    assert (res["source"], res["inserted"], res["assigned"]) == (2, 2, 2)
+    again = json.loads(run(app, ["queue", "refresh", "--json", "--db", url]).output)
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    queues = json.loads(run(app, ["queue", "show", "--json", "--db", url]).output)["queues"]
+    assert {q["queue"]: q["open"] for q in queues} == {"appeals": 1, "general": 1}
+    rules = json.loads(run(app, ["routing", "list", "--json", "--db", url]).output)["rules"]
+    assert rules[-1]["id"] == "sop.default"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - {id: x, queue: q}\n")
+    checked = run(app, ["routing", "check", str(bad)])
+    assert checked.exit_code == 1 and "description" in checked.output
+    users = json.loads(run(app, ["users", "list", "--json", "--db", url]).output)["users"]
+    assert [(x["username"], x["skills"]) for x in users] == [("ann", ["appeals"])]
