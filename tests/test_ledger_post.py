@@ -253,3 +253,29 @@ def test_credit_balance_line_mismatch_and_atb_are_reported(engine: sa.Engine) ->
     assert codes == ["ATB-ROW-UNBALANCED", "LEDGER-ATB-MISMATCH", "LEDGER-ATB-MISMATCH",
                      "LEDGER-ATB-UNMATCHED", "LEDGER-CREDIT-BALANCE", "LEDGER-LINES-CHARGE"]
     assert balance(engine, "K1").responsibility == "credit"
+
+
+def test_a_long_duplicate_transaction_streams_and_rolls_back_whole(engine: sa.Engine) -> None:
+    """An 835 transaction longer than one flush page is posted page by page; when it turns out to be a
+    transaction already in the ledger, every page of it is rolled back, and its hash is ``txn_hash``."""
+    from everyclaim.ledger.post import PAGE, txn_hash
+
+    n = PAGE + 5
+    def records(sha: str, with_new: bool) -> list[object]:  # noqa: ANN202
+        pays = [payment(f"P{i}", "10.00", "9.00", cas("CO", "45", "1.00"), sha=sha, seg=20 + i) for i in range(n)]
+        out: list[object] = [remittance(f"{9 * n}.00", sha=sha), *pays]
+        if with_new:
+            out += [remittance("5.00", trace="CHK2", sha=sha, st02="0002"),
+                    payment("Q1", "5.00", "5.00", sha=sha, st02="0002", control="X")]
+        return out
+
+    first = records(REMIT_SHA, False)
+    assert post(engine, REMIT_SHA, first).payments == n
+    with engine.connect() as conn:
+        (stored,) = conn.execute(sa.select(t.remittances.c.txn_hash)).scalars()
+    assert stored == txn_hash(first[0], first[1:])  # type: ignore[arg-type]
+    other = "d" * 64
+    again = post(engine, other, records(other, True))
+    assert (again.transactions, again.skipped_transactions, again.payments, again.adjustments) == (1, 1, 1, 0)
+    assert count(engine, t.claim_payments) == n + 1 and count(engine, t.remittances) == 2
+    assert count(engine, t.adjustments) == n

@@ -9,6 +9,7 @@ Services never commit: the command or request owns the transaction (``with engin
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
 import os
@@ -59,7 +60,7 @@ def make_engine(url: str, **kw: object) -> sa.Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts of a large file stay in memory
+        cur.execute("PRAGMA cache_size=-16384")  # 16 MiB per connection: bounded, so a long ingest stays flat
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -101,6 +102,7 @@ def current_revision(conn: sa.Connection) -> str | None:
 # Bulk writes: multi-row INSERT through the driver, the same SQL on SQLite and PostgreSQL
 # --------------------------------------------------------------------------------------------------
 MAX_PARAMS = 30_000  # below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters per statement
+PAGE_ROWS = 256  # rows per SQLite INSERT statement at most (a power of two; see _page)
 
 
 def _iso(v: Any) -> Any:
@@ -142,15 +144,37 @@ def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], row
         _pg_copy(conn, table.name, cols, rows, tail)
         return
     convert = [(j, f) for j, f in enumerate(_converter(table.c[c], conn.dialect) for c in cols) if f]
-    head = f'INSERT INTO "{table.name}" ({quoted}) VALUES '
-    one = "(" + ", ".join(["?"] * len(cols)) + ")"
-    page = max(1, MAX_PARAMS // len(cols))
-    for i in range(0, len(rows), page):
-        chunk = rows[i : i + page]
-        params = list(itertools.chain.from_iterable(chunk))
+    width = len(cols)
+    page = _page(width)
+    i, n = 0, len(rows)
+    while i < n:
+        k = page
+        while k > n - i:  # the rest in power-of-two pages: few distinct statements (see _page)
+            k >>= 1
+        params = list(itertools.chain.from_iterable(rows[i : i + k]))
         for j, f in convert:  # only the few columns that need it (dates on SQLite)
-            params[j :: len(cols)] = [f(v) for v in params[j :: len(cols)]]
-        conn.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail, tuple(params))
+            params[j::width] = [f(v) for v in params[j::width]]
+        conn.exec_driver_sql(_insert_sql(table.name, quoted, tail, width, k), tuple(params))
+        i += k
+
+
+def _page(width: int) -> int:
+    """Rows per multi-row INSERT on SQLite: the largest power of two <= PAGE_ROWS within MAX_PARAMS.
+
+    Every distinct statement text is compiled and kept in the driver's statement cache (128 per
+    connection); a statement with thousands of rows compiles to megabytes. Pages of a fixed power of two,
+    and the rest split into powers of two, keep the distinct statements per table to about 10 and the
+    memory of a long ingest flat."""
+    k = 1
+    while k * 2 <= PAGE_ROWS and k * 2 * width <= MAX_PARAMS:
+        k *= 2
+    return k
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(table: str, quoted: str, tail: str, width: int, rows: int) -> str:
+    one = "(" + ", ".join(["?"] * width) + ")"
+    return f'INSERT INTO "{table}" ({quoted}) VALUES ' + ", ".join([one] * rows) + tail
 
 
 def _pg_copy(conn: sa.Connection, table: str, cols: list[str], values: Iterable[tuple[Any, ...]],

@@ -22,17 +22,15 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from everyclaim.ledger import match
 from everyclaim.ledger import schema as t
-from everyclaim.ledger.balances import to_cents
+from everyclaim.ledger.balances import from_cents, to_cents
 from everyclaim.ledger.db import allocate_ids, bulk_insert, insert_tuples
 from everyclaim.ledger.records import (
-    Adjustment,
     AtbRow,
     Claim,
     ClaimAck,
@@ -47,6 +45,7 @@ from everyclaim.ledger.records import (
 )
 
 BATCH = 5000
+PAGE = 2048  # 835 claim payments per flush: memory holds at most this many, whatever the file size
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,9 +202,8 @@ class _Poster:
     def __init__(self, conn: sa.Connection, file_id: int, sha256: str, result: PostResult) -> None:
         self.conn, self.file_id, self.sha256, self.result = conn, file_id, sha256, result
         self.claims: list[Claim] = []
-        self.payments: list[tuple[int, str, ClaimPayment]] = []  # (remittance id, payer id, record)
-        self.remit: Remittance | None = None
-        self.remit_parts: list[ClaimPayment | ProviderAdjustment] = []
+        self.payments: list[ClaimPayment] = []  # of the open 835 transaction, flushed every PAGE
+        self.txn: _Transaction | None = None  # the open 835 transaction
         self.seen_txn: set[str] = set()
         self.acks: list[dict[str, Any]] = []
         self.txn_acks: list[dict[str, Any]] = []
@@ -220,7 +218,7 @@ class _Poster:
                 continue
             self._end_transaction()
             if isinstance(rec, Remittance):
-                self.remit = rec
+                self._begin_transaction(rec)
             elif isinstance(rec, Claim):
                 self.claims.append(rec)
                 if len(self.claims) >= BATCH:
@@ -250,7 +248,6 @@ class _Poster:
 
     def _flush_all(self) -> None:
         self._flush_claims()
-        self._flush_payments()
         self._flush_small()
         rows = list(self.profiles.values())
         bulk_insert(self.conn, t.payer_profiles, rows, on_conflict=["payer_id"])
@@ -268,79 +265,98 @@ class _Poster:
             rows.clear()
 
     # ---------------------------------------------------------------------------------- 835
+    # An 835 transaction streams: its remittance row is inserted when it starts (under a provisional
+    # txn_hash) inside a SAVEPOINT, its claim payments go to the database every PAGE claims, and its
+    # identity (txn_hash, over the whole claim list) is known only at its end. Then it is either kept
+    # (the hash is set, its counts and findings are added) or, when the same transaction was already
+    # posted, rolled back to the savepoint. Memory holds at most PAGE claims, whatever the file size.
+    def _begin_transaction(self, remit: Remittance) -> None:
+        savepoint = self.conn.begin_nested()
+        pending = f"pending:{self.file_id}:{remit.source.seg_index}"
+        rid = insert_with_ids(self.conn, t.remittances, [_remit_row(remit, pending, self.file_id)])[0]
+        self.txn = _Transaction(remit, rid, savepoint)
+
     def _part_of_remittance(self, rec: ClaimPayment | ProviderAdjustment) -> None:
-        if self.remit is None or self.remit.source.transaction_key != rec.source.transaction_key:
+        txn = self.txn
+        if txn is None or txn.remit.source.transaction_key != rec.source.transaction_key:
             raise ValueError(f"segment {rec.source.seg_index}: a remittance part outside its transaction")
-        self.remit_parts.append(rec)
+        if isinstance(rec, ProviderAdjustment):
+            txn.plbs.append(rec)
+            return
+        txn.hash.update(_claim_key(rec))
+        txn.paid_cents += to_cents(rec.paid)
+        self.payments.append(rec)
+        if len(self.payments) >= PAGE:
+            self._flush_payments()
 
     def _end_transaction(self) -> None:
-        remit, parts = self.remit, self.remit_parts
-        if remit is None:
+        txn = self.txn
+        if txn is None:
             return
-        self.remit, self.remit_parts = None, []
-        cps = [p for p in parts if isinstance(p, ClaimPayment)]
-        plbs = [p for p in parts if isinstance(p, ProviderAdjustment)]
-        digest = txn_hash(remit, cps)
+        self._flush_payments()
+        self.txn = None
+        remit = txn.remit
+        digest = txn.hash.hexdigest()
         if digest in self.seen_txn or match.remittance_exists(self.conn, digest):
+            txn.savepoint.rollback()
             self.result.skipped_transactions += 1
             return
         self.seen_txn.add(digest)
-        self.result.kinds.add("835")
-        rid = insert_with_ids(self.conn, t.remittances, [_remit_row(remit, digest, self.file_id)])[0]
-        self.result.transactions += 1
-        self._check_bpr(remit, cps, plbs)
-        if plbs:
-            rows = [_plb_row(p, rid, self.file_id) for p in plbs]
+        rem = t.remittances
+        self.conn.execute(sa.update(rem).where(rem.c.id == txn.rid).values(txn_hash=digest))
+        if txn.plbs:
+            rows = [_plb_row(p, txn.rid, self.file_id) for p in txn.plbs]
             bulk_insert(self.conn, t.provider_adjustments, rows)
-            self.result.provider_adjustments += len(rows)
-        self.payments.extend((rid, remit.payer.id, cp) for cp in cps)
-        if len(self.payments) >= BATCH:
-            self._flush_payments()
-
-    def _check_bpr(self, remit: Remittance, cps: list[ClaimPayment], plbs: list[ProviderAdjustment]) -> None:
-        expected = sum((cp.paid for cp in cps), Decimal(0)) - sum((p.amount for p in plbs), Decimal(0))
-        if remit.amount != expected:
-            msg = f"BPR02 {remit.amount} differs from the sum of CLP04 less PLB ({expected})"
-            self.result.problems.append(_finding(match.BPR_MISMATCH, msg, remit.source, "BPR"))
+        expected = txn.paid_cents - sum(to_cents(p.amount) for p in txn.plbs)
+        if to_cents(remit.amount) != expected:
+            msg = f"BPR02 {remit.amount} differs from the sum of CLP04 less PLB ({from_cents(expected)})"
+            txn.problems.append(_finding(match.BPR_MISMATCH, msg, remit.source, "BPR"))
+        txn.savepoint.commit()
+        r, n = self.result, txn.counts
+        r.kinds.add("835")
+        r.transactions += 1
+        r.provider_adjustments += len(txn.plbs)
+        r.payments, r.lines, r.adjustments = r.payments + n[0], r.lines + n[1], r.adjustments + n[2]
+        r.problems += txn.problems
 
     def _flush_payments(self) -> None:
-        if not self.payments:
+        txn = self.txn
+        if not self.payments or txn is None:
             return
         batch, self.payments = self.payments, []
-        rows = [_payment_row(cp, rid, payer, self.file_id) for rid, payer, cp in batch]
+        payer = txn.remit.payer.id
+        rows = [_payment_row(cp, txn.rid, payer, self.file_id) for cp in batch]
         ids = insert_with_ids(self.conn, t.claim_payments, rows)
-        lines, line_parents = [], []
-        for cp_id, (_, _, cp) in zip(ids, batch, strict=True):
-            self._check_claim(cp)
-            for sp in cp.lines:
-                lines.append(_line_payment_row(sp, cp_id))
-                line_parents.append((cp_id, sp))
-        line_ids = insert_with_ids(self.conn, t.line_payments, lines) if lines else []
+        lines = [_line_payment_row(sp, cp_id) for cp_id, cp in zip(ids, batch, strict=True) for sp in cp.lines]
+        line_ids = iter(insert_with_ids(self.conn, t.line_payments, lines) if lines else ())
         adjs: list[tuple[Any, ...]] = []
         rems: list[tuple[Any, ...]] = []
-        for cp_id, (_, _, cp) in zip(ids, batch, strict=True):
-            adjs += [(cp_id, None, "claim", a.group, a.carc, to_cents(a.amount), a.quantity) for a in cp.adjustments]
+        for cp_id, cp in zip(ids, batch, strict=True):
+            # each amount is converted to cents once: for its row and for the balance checks
+            claim_adjs = [(cp_id, None, "claim", a.group, a.carc, to_cents(a.amount), a.quantity) for a in cp.adjustments]
+            adjs += claim_adjs
             rems += [(cp_id, None, r.qualifier, r.code) for r in cp.remarks]
-        for lp_id, (cp_id, sp) in zip(line_ids, line_parents, strict=True):
-            adjs += [(cp_id, lp_id, "line", a.group, a.carc, to_cents(a.amount), a.quantity) for a in sp.adjustments]
-            rems += [(cp_id, lp_id, r.qualifier, r.code) for r in sp.remarks]
+            cas = sum(a[5] for a in claim_adjs)
+            for sp in cp.lines:
+                lp_id = next(line_ids)
+                line_adjs = [(cp_id, lp_id, "line", a.group, a.carc, to_cents(a.amount), a.quantity)
+                             for a in sp.adjustments]
+                adjs += line_adjs
+                rems += [(cp_id, lp_id, r.qualifier, r.code) for r in sp.remarks]
+                line_cas = sum(a[5] for a in line_adjs)
+                cas += line_cas
+                if to_cents(sp.charge) - to_cents(sp.paid) != line_cas:
+                    msg = (f"claim {cp.pcn} line {sp.procedure}: SVC02 - SVC03 = {sp.charge - sp.paid} "
+                           f"but its adjustments total {from_cents(line_cas)}")
+                    txn.problems.append(_finding(match.LINE_UNBALANCED, msg, cp.source, "SVC",
+                                                 sp.seg_index or cp.source.seg_index))
+            if to_cents(cp.charge) - to_cents(cp.paid) != cas:
+                msg = f"claim {cp.pcn}: CLP03 - CLP04 = {cp.charge - cp.paid} but its adjustments total {from_cents(cas)}"
+                txn.problems.append(_finding(match.CLAIM_UNBALANCED, msg, cp.source, "CLP"))
         insert_tuples(self.conn, t.adjustments, ADJUSTMENT_COLS, adjs)
         insert_tuples(self.conn, t.remarks, REMARK_COLS, rems)
-        r = self.result
-        r.payments, r.lines, r.adjustments = r.payments + len(ids), r.lines + len(lines), r.adjustments + len(adjs)
-
-    def _check_claim(self, cp: ClaimPayment) -> None:
-        cas = _cas_total(cp.adjustments) + sum((_cas_total(sp.adjustments) for sp in cp.lines), Decimal(0))
-        if cp.charge - cp.paid != cas:
-            msg = (f"claim {cp.pcn}: CLP03 - CLP04 = {cp.charge - cp.paid} but its adjustments total {cas}")
-            self.result.problems.append(_finding(match.CLAIM_UNBALANCED, msg, cp.source, "CLP"))
-        for sp in cp.lines:
-            if sp.charge - sp.paid != _cas_total(sp.adjustments):
-                msg = (f"claim {cp.pcn} line {sp.procedure}: SVC02 - SVC03 = {sp.charge - sp.paid} "
-                       f"but its adjustments total {_cas_total(sp.adjustments)}")
-                self.result.problems.append(
-                    _finding(match.LINE_UNBALANCED, msg, cp.source, "SVC", sp.seg_index or cp.source.seg_index)
-                )
+        n = txn.counts
+        n[0], n[1], n[2] = n[0] + len(ids), n[1] + len(lines), n[2] + len(adjs)
 
     # ---------------------------------------------------------------------------------- 837
     def _flush_claims(self) -> None:
@@ -381,15 +397,36 @@ class _Poster:
             self.result.problems.append(_finding(match.ATB_UNBALANCED, msg, rec.source, ""))
 
 
-def _cas_total(adjs: tuple[Adjustment, ...]) -> Decimal:
-    return sum((a.amount for a in adjs), Decimal(0))
+class _Transaction:
+    """The open 835 transaction while its claims stream (see ``_Poster._begin_transaction``)."""
+
+    __slots__ = ("remit", "rid", "savepoint", "hash", "paid_cents", "plbs", "problems", "counts")
+
+    def __init__(self, remit: Remittance, rid: int, savepoint: sa.NestedTransaction) -> None:
+        self.remit, self.rid, self.savepoint = remit, rid, savepoint
+        self.hash = _txn_hasher(remit)
+        self.paid_cents = 0
+        self.plbs: list[ProviderAdjustment] = []
+        self.problems: list[Problem] = []
+        self.counts = [0, 0, 0]  # payments, lines, adjustments
+
+
+def _txn_hasher(remit: Remittance) -> Any:
+    head = [remit.payer.id, remit.payer.name, remit.trace_number, str(remit.amount), str(remit.payment_date)]
+    return hashlib.sha256("|".join(head).encode())
+
+
+def _claim_key(c: ClaimPayment) -> bytes:
+    return f"|{c.pcn}:{c.status}:{c.charge}:{c.paid}:{c.payer_claim_control}".encode()
 
 
 def txn_hash(remit: Remittance, cps: list[ClaimPayment]) -> str:
-    """Identity of an 835 transaction: payer id, TRN02, BPR02, BPR16 and its claim list."""
-    head = [remit.payer.id, remit.payer.name, remit.trace_number, str(remit.amount), str(remit.payment_date)]
-    claims_ = [f"{c.pcn}:{c.status}:{c.charge}:{c.paid}:{c.payer_claim_control}" for c in cps]
-    return hashlib.sha256("|".join(head + claims_).encode()).hexdigest()
+    """Identity of an 835 transaction: payer id, TRN02, BPR02, BPR16 and its claim list (streamed the
+    same way by the poster: the head, then ``|claim`` per claim)."""
+    h = _txn_hasher(remit)
+    for c in cps:
+        h.update(_claim_key(c))
+    return h.hexdigest()
 
 
 # A resubmission updates the claim from its latest submission, but keeps when it was first billed.
