@@ -50,12 +50,15 @@ def synth(
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 1,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The world's today (YYYY-MM-DD); default today.")] = None,
     profile: Annotated[str, typer.Option("--profile", help="clinic (837P) or hospital (837I + 837P).")] = "clinic",
+    history: Annotated[int, typer.Option("--history", min=0, help="Also this many resolved past denials "
+                                         "(training history for the recovery model).")] = 0,
 ) -> None:
     """Write a synthetic billing office's files: 837, 277CA, 835, payers.csv, atb.csv and truth.csv."""
     day, prof = _as_of(as_of), _profile(profile)
     with _bar() as bar:
         task = bar.add_task("synthesize claims", total=claims)
-        summary = generate(out_dir, claims, seed, day, prof, progress=lambda i, n: bar.update(task, completed=i))
+        summary = generate(out_dir, claims, seed, day, prof, progress=lambda i, n: bar.update(task, completed=i),
+                           history=history)
         bar.update(task, completed=claims)
     table = Table(title=f"synthetic world in {out_dir}", title_justify="left")
     table.add_column("files")

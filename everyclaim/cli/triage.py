@@ -60,13 +60,18 @@ def triage_cmd(
     rules_dirs: RulesOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    no_score: Annotated[bool, typer.Option("--no-score", help="Skip recovery scoring (priority stays by "
+                                           "the rules' expected recovery).")] = False,
 ) -> None:
     """Triage every open claim: tier, action, root cause, the rule and its hint, expected recovery, priority."""
+    from everyclaim.cli import scoring as scoring_cli
+
     day = _date(as_of)
     rules = _rules(rules_dirs)
     engine = open_ledger(db)
     with engine.begin() as conn:
         result = eng.triage(conn, day, rules)
+        scored = None if no_score else scoring_cli.sc.score(conn, result.run_id, day, scoring_cli.load_settings())
         rows = eng.worklist(conn, result.run_id) if out_file else []
     if out_file:
         _write_csv(rows, out_file)
@@ -74,6 +79,8 @@ def triage_cmd(
         print(json.dumps(result.as_json(), indent=2))
         return
     _print_summary(result)
+    if scored is not None:
+        scoring_cli.print_score(scored)
     if out_file and str(out_file) != "-":
         out.print(f"worklist: {len(rows)} claims -> {out_file}")
 

@@ -19,12 +19,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from everyclaim.ledger.records import Party
 from everyclaim.synth.catalog import Catalog, Payer, Scenario, load_catalog
 from everyclaim.synth.claims import Spec, facility_lines, npi, professional_lines
 from everyclaim.synth.files import write_files
+from everyclaim.synth.history import history_case, load_history_settings
 from everyclaim.synth.story import SHAPES, Case, Ctx
 
 PROFILES = ("clinic", "hospital")
@@ -147,8 +149,13 @@ def _spec(rng: random.Random, cat: Catalog, office: Office, profile: str, seq: i
 
 
 def build_cases(claims: int, seed: int, as_of: date, profile: str = "clinic", cat: Catalog | None = None,
-                progress: Callable[[int, int], None] | None = None) -> tuple[Catalog, Office, list[Case]]:  # fmt: skip
-    """The world as cases (claim specs with their file events), before anything is written."""
+                progress: Callable[[int, int], None] | None = None,
+                history: int = 0) -> tuple[Catalog, Office, list[Case]]:  # fmt: skip
+    """The world as cases (claim specs with their file events), before anything is written.
+
+    ``history`` adds that many resolved denials (``synth/history.py``) after the ``claims`` claims; the
+    first ``claims`` cases are the same with or without history.
+    """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}")
     rng = random.Random(seed)
@@ -165,15 +172,21 @@ def build_cases(claims: int, seed: int, as_of: date, profile: str = "clinic", ca
         cases.append(case)
         if progress and (i + 1) % 5000 == 0:
             progress(i + 1, claims)
+    if history:
+        hs = load_history_settings()
+        for j in range(history):
+            pt = patients[rng.randrange(len(patients))]
+            seq = claims + j + 1
+            cases.append(history_case(ctx, hs, partial(_spec, rng, cat, office, profile, seq, pt)))
     return cat, office, cases
 
 
 def generate(out_dir: Path, claims: int, seed: int, as_of: date, profile: str = "clinic",
-             progress: Callable[[int, int], None] | None = None) -> WorldSummary:  # fmt: skip
-    """Write a world of ``claims`` claims into ``out_dir`` (created if needed) and summarise it."""
+             progress: Callable[[int, int], None] | None = None, history: int = 0) -> WorldSummary:  # fmt: skip
+    """Write a world of ``claims`` claims (plus ``history`` resolved denials) into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cat, office, cases = build_cases(claims, seed, as_of, profile, progress=progress)
+    cat, office, cases = build_cases(claims, seed, as_of, profile, progress=progress, history=history)
     files = write_files(out_dir, cat, office, cases, as_of, profile, seed)
     open_cases = [c for c in cases if c.atb is not None]
     return WorldSummary(
