@@ -181,14 +181,14 @@ def claims_show(
     as_json: JsonOption = False,
 ) -> None:
     """One claim's whole story: billed lines, submissions, acknowledgments, remittances, ATB, findings."""
-    from everyclaim.ledger.story import claim_story
+    from everyclaim.ledger.story import claim_story, decode_codes
     from everyclaim.triage.engine import explain_claim
 
     with open_ledger(db).connect() as conn:
         story = claim_story(conn, pcn)
         if story is not None:
             story["triage"] = explain_claim(conn, pcn)
-            _decode_codes(story)
+            decode_codes(story)
     if story is None:
         err.print(f"no claim with patient control number {pcn!r}")
         raise typer.Exit(1)
@@ -198,29 +198,6 @@ def claims_show(
     from everyclaim.cli.render import print_story
 
     print_story(out, story)
-
-
-def _decode_codes(story: dict) -> None:  # type: ignore[type-arg]
-    """Put each CARC and RARC's meaning beside it, so a biller reads words, not codes."""
-    from everyclaim.codes import load_code_sets
-
-    codes = load_code_sets()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("carc"):
-                c = codes.carc(str(node["carc"]))
-                node["meaning"] = c.description if c else "unknown CARC"
-            elif node.get("qualifier") and node.get("code"):
-                c = codes.rarc(str(node["code"]))
-                node["meaning"] = c.description if c else ""
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(story)
 
 
 @ledger_app.command("check")

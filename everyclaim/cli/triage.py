@@ -17,14 +17,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from everyclaim.cli.options import DbOption, JsonOption, open_ledger, parse_day
 from everyclaim.triage import engine as eng
-from everyclaim.triage.gate import GateSettings, decisions, read_outcomes, rule_stats, store_outcomes
+from everyclaim.triage.gate import read_outcomes, store_outcomes
+from everyclaim.triage.report import rules_report
 from everyclaim.triage.rules import PackError, RuleSet, load_rules
 
 out = Console()
@@ -140,38 +140,6 @@ def rules_report_cmd(
 
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{v:.1%}"
-
-
-def rules_report(conn: sa.Connection, rules: RuleSet, settings: GateSettings | None = None) -> list[dict[str, Any]]:
-    """One dict per rule (evaluation order, then the guard): volume, dollars, reviews, accuracy, mode, why."""
-    eng.ensure_tables(conn)
-    gate = decisions(conn, rules, settings or GateSettings())
-    run = eng.latest_run(conn)
-    vol: dict[str, tuple[int, int]] = {}
-    if run is not None:
-        r = eng.results.c
-        stmt = sa.select(r.rule_id, sa.func.count(), sa.func.sum(r.balance_cents)).where(r.run_id == run)
-        vol = {rid: (int(n), int(c or 0)) for rid, n, c in conn.execute(stmt.group_by(r.rule_id))}
-    out_rows = []
-    for lr in rules.rules:
-        d = gate[lr.rule.id]
-        n, cents = vol.get(lr.rule.id, (0, 0))
-        out_rows.append({"rule_id": lr.rule.id, "pack": lr.pack, "priority": lr.rule.priority, "tier": lr.rule.tier,
-                         "action": lr.rule.action, "root_cause": lr.rule.root_cause, "claims": n,
-                         "dollars": f"{cents / 100:.2f}", "reviewed": d.stats.reviewed, "correct": d.stats.correct,
-                         "accuracy": d.stats.accuracy, "lower_bound": d.lower_bound, "declared_mode": d.declared,
-                         "mode": d.mode, "reason": d.reason})  # fmt: skip
-    stats = rule_stats(conn)
-    for special, label in ((eng.GUARD_ID, "credit balance guard: never written off"), ("", "no rule: manual")):
-        n, cents = vol.get(special, (0, 0))
-        s = stats.get(special)
-        out_rows.append({"rule_id": special or "(no rule)", "pack": "engine", "priority": 0,
-                         "tier": "hinted" if special else "manual", "action": "refund" if special else "review",
-                         "root_cause": "overpayment" if special else "other", "claims": n, "dollars": f"{cents / 100:.2f}",
-                         "reviewed": s.reviewed if s else 0, "correct": s.correct if s else 0,
-                         "accuracy": s.accuracy if s else None, "lower_bound": None, "declared_mode": "hint",
-                         "mode": "hint", "reason": label})  # fmt: skip
-    return out_rows
 
 
 def rules_check_cmd(rules_dirs: RulesOption = None, as_json: JsonOption = False) -> None:

@@ -94,3 +94,29 @@ def claim_story(conn: sa.Connection, pcn: str, payer_id: str | None = None) -> d
         "other_claims": _rows(conn, sa.select(c.id, c.payer_id, c.payer_name, c.charge_cents)
                               .where(c.pcn == pcn, c.id != cid).order_by(c.id)),
     }
+
+
+def decode_codes(story: dict[str, Any]) -> None:
+    """Put each CARC's and RARC's meaning beside it (``meaning``), so a biller reads words, not codes."""
+    from everyclaim.codes import load_code_sets
+
+    codes = load_code_sets()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("carc"):
+                c = codes.carc(str(node["carc"]))
+                node["meaning"] = c.description if c else "unknown CARC"
+                group = codes.lookup("group", str(node.get("group_code") or ""))
+                if group is not None:
+                    node["group_meaning"] = group.description
+            elif node.get("qualifier") and node.get("code"):
+                c = codes.rarc(str(node["code"]))
+                node["meaning"] = c.description if c else ""
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(story)

@@ -1,0 +1,1 @@
+"""Server-rendered pages, one module per part of the day: auth, queue, claims, manager, admin."""
