@@ -30,6 +30,8 @@ def _safe_next(target: str | None) -> str | None:
 
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
+    if request.state.user is not None:  # already signed in
+        return RedirectResponse(HOME.get(request.state.user.role, "/"), status_code=303)
     session = request.state.session
     if session is None or session.user_id is not None:  # a fresh anonymous session with its CSRF token
         session = new_session()

@@ -58,17 +58,3 @@ def parse_amount(value: str, field: str = "amount") -> Decimal:
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise AppError(422, fields={field: "a positive amount with at most two decimals"})
     return amount
-
-
-@router.post("/claims/{pcn}/approvals")
-def request_approval(request: Request, user: User, pcn: str, kind: Annotated[str, Form(max_length=16)],
-                     amount: Annotated[str, Form(max_length=20)],
-                     reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
-    """Ask for a write-off or a refund; small write-offs are approved at once, the rest wait for a manager."""
-    from everyclaim.work import approvals
-
-    with request.app.state.engine.begin() as conn:
-        item = work_queue.get_item_by_pcn(conn, pcn)
-        result = approvals.request(conn, user, item.id, kind, parse_amount(amount), reason)
-    status = result.status.replace("_", "+")
-    return RedirectResponse(f"/claims/{pcn}?done={kind.replace('_', '+')}+{status}#approvals", status_code=303)
