@@ -13,7 +13,9 @@ import sqlalchemy as sa
 
 from everyclaim.web.security import COOKIE
 from everyclaim.work.schema import audit_log, touches, work_items
-from tests.web_world import PASSWORD, World, _pg_world_fixture, _sqlite_world, csrf, login, world  # noqa: F401
+from tests.web_world import PASSWORD, World, csrf, login
+
+pytest_plugins = ["tests.web_world"]  # the seeded office: fixture ``world``
 
 STATIC = Path(__file__).resolve().parents[1] / "everyclaim" / "web" / "static"
 

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from everyclaim.web.app import routes
 from everyclaim.web.security import PERMISSIONS, PUBLIC
 from everyclaim.work.schema import work_items
-from tests.web_world import ROLES, World, csrf, _pg_world_fixture, _sqlite_world, world  # noqa: F401
+from tests.web_world import ROLES, World, csrf
+
+pytest_plugins = ["tests.web_world"]  # the seeded office: fixture ``world``
 
 ERROR_KEYS = {"status", "code", "message", "request_id"}
 
