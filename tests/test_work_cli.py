@@ -17,8 +17,9 @@ def test_users_routing_and_queue_commands(tmp_path: Path) -> None:
     engine = make_engine(url)
     upgrade(engine)
     with engine.begin() as conn:
-        write_run(conn, [result_row("A", action="appeal"), result_row("B", action="review"),
-                         result_row("C", tier="simple_fix")])  # fmt: skip
+        rows = [result_row("A", action="appeal"), result_row("B", action="review"), result_row("C", tier="simple_fix")]
+        rows[0]["features"] = {"days_since_denial": 3}
+        write_run(conn, rows)
     engine.dispose()
     run = CliRunner().invoke
     made = run(app, ["users", "create", "ann", "--skills", "appeals", "--password-stdin", "--db", url],
@@ -40,5 +41,8 @@ def test_users_routing_and_queue_commands(tmp_path: Path) -> None:
     bad.write_text("rules:\n  - {id: x, queue: q}\n")
     checked = run(app, ["routing", "check", str(bad)])
     assert checked.exit_code == 1 and "description" in checked.output
+    audit = json.loads(run(app, ["queue", "sop-audit", "--today", "2026-12-31", "--json", "--db", url]).output)
+    assert audit["totals"]["overdue"] == 1 and audit["flagged"][0]["pcn"] == "A"  # the appeal was never made
+    assert run(app, ["queue", "sop-audit", "--today", "31/12/2026", "--db", url]).exit_code == 2
     users = json.loads(run(app, ["users", "list", "--json", "--db", url]).output)["users"]
     assert [(x["username"], x["skills"]) for x in users] == [("ann", ["appeals"])]

@@ -2,6 +2,7 @@
 
     everyclaim queue refresh          # work items from the latest triage run, routed and assigned
     everyclaim queue show             # items and dollars per queue and status
+    everyclaim queue sop-audit        # late, overdue and deviating work per user, queue and rule
     everyclaim users create NAME --role biller --skills appeals
     everyclaim users list
     everyclaim routing list | check FILE.yaml
@@ -23,12 +24,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from everyclaim.cli.options import DbOption, JsonOption, open_ledger
+from everyclaim.cli.options import DbOption, JsonOption, open_ledger, parse_day
 from everyclaim.work import routing as rt
 from everyclaim.work import users as u
 from everyclaim.work.errors import WorkError
 from everyclaim.work.queue import queue_counts
 from everyclaim.work.refresh import refresh
+from everyclaim.work.sop_audit import STATES, sop_audit
 
 out = Console()
 err = Console(stderr=True)
@@ -105,6 +107,33 @@ def queue_show_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
     rows = [[c["queue"], c["open"], c["claimed"], c["resolved"], c["closed"], f"{c['open_cents'] / 100:,.2f}"]
             for c in counts]  # fmt: skip
     out.print(_table("Work queues", cols, rows, right=lambda c: c != "queue"))
+
+
+@queue_app.command("sop-audit")
+def queue_sop_audit_cmd(
+    today: Annotated[str | None, typer.Option("--today", help="Audit day (YYYY-MM-DD); default today.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """SOP adherence: items done on time, late, overdue or pending, and deviating touches, per user,
+    queue and rule; then the late and overdue items."""
+    day = parse_day(today, "--today", default_today=True)
+    assert day is not None
+    with _work(db) as conn:
+        res = sop_audit(conn, None, day)
+    if as_json:
+        _print_json(res.as_json())
+        return
+    cols = [*STATES, "deviating"]
+    out.print(" ".join(f"{k} {res.totals[k]}" for k in cols))
+    for title, view in (("per user", res.by_user), ("per queue", res.by_queue), ("per rule", res.by_rule)):
+        rows = [[name, *(counts[k] for k in cols)] for name, counts in view.items()]
+        out.print(_table(f"SOP adherence {title}", [title.split()[1], *cols], rows, right=lambda c: c in cols))
+    if res.flagged:
+        rows = [[f["pcn"], f["queue"], f["rule"], f["sop_action"], f["due"], f["done_on"] or "", f["state"], f["user"]]
+                for f in res.flagged]  # fmt: skip
+        out.print(_table("Late and overdue", ["claim", "queue", "rule", "SOP action", "due", "done", "state", "user"],
+                         rows))  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------

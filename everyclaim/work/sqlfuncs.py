@@ -35,3 +35,20 @@ def _plus_days_sqlite(element: plus_days, compiler: Any, **kw: Any) -> str:
 def least(a: Any, b: Any) -> sa.Case:
     """The smaller of two values, ignoring NULLs (portable: SQLite's min() returns NULL on any NULL)."""
     return sa.case((a.is_(None), b), (b.is_(None), a), (a < b, a), else_=b)
+
+
+class day_of(FunctionElement[date]):  # noqa: N801
+    """``day_of(ts)``: the calendar day (UTC) of a timestamp column."""
+
+    type = sa.Date()
+    inherit_cache = True
+
+
+@compiles(day_of)
+def _day_of_default(element: day_of, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
+
+
+@compiles(day_of, "sqlite")
+def _day_of_sqlite(element: day_of, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
