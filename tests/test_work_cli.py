@@ -44,5 +44,9 @@ def test_users_routing_and_queue_commands(tmp_path: Path) -> None:
     audit = json.loads(run(app, ["queue", "sop-audit", "--today", "2026-12-31", "--json", "--db", url]).output)
     assert audit["totals"]["overdue"] == 1 and audit["flagged"][0]["pcn"] == "A"  # the appeal was never made
     assert run(app, ["queue", "sop-audit", "--today", "31/12/2026", "--db", url]).exit_code == 2
+    no_atb = run(app, ["kpis", "--db", url])
+    assert no_atb.exit_code == 1 and "no A/R snapshot" in no_atb.output
+    k = json.loads(run(app, ["kpis", "--as-of", "2026-11-02", "--json", "--db", url]).output)
+    assert k["automation_share"] == "0.3333" and k["days_in_ar"] is None  # one of three triaged is automated
     users = json.loads(run(app, ["users", "list", "--json", "--db", url]).output)["users"]
     assert [(x["username"], x["skills"]) for x in users] == [("ann", ["appeals"])]

@@ -6,6 +6,7 @@
     everyclaim users create NAME --role biller --skills appeals
     everyclaim users list
     everyclaim routing list | check FILE.yaml
+    everyclaim kpis [--as-of DAY]      # days in A/R, denial rate, net collection rate ... (table or --json)
 
 Exit codes: 0 success, 1 on a refused or invalid request (printed ``code: message``), 2 on usage errors.
 """
@@ -16,6 +17,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from everyclaim.cli.options import DbOption, JsonOption, open_ledger, parse_day
+from everyclaim.reports.kpis import kpis
 from everyclaim.work import routing as rt
 from everyclaim.work import users as u
 from everyclaim.work.errors import WorkError
@@ -47,6 +50,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(queue_app, name="queue")
     app.add_typer(users_app, name="users")
     app.add_typer(routing_app, name="routing")
+    app.command("kpis")(kpis_cmd)
 
 
 @contextmanager
@@ -204,3 +208,46 @@ def routing_check_cmd(
     if errors:
         raise typer.Exit(1)
     out.print(f"[green]ok[/green]: {len(rules)} rules")
+
+
+# ------------------------------------------------------------------------------------------------
+KPI_LABELS = {"days_in_ar": "days in A/R", "denial_rate": "denial rate (claims)",
+              "denial_rate_dollars": "denial rate (billed $)", "net_collection_rate": "net collection rate",
+              "first_pass_acceptance_rate": "first-pass acceptance rate", "pct_ar_over_90": "% of A/R over 90 days",
+              "automation_share": "automation share (claims)", "automation_share_dollars": "automation share ($)"}  # fmt: skip
+
+
+def _kpi(name: str, value: Any) -> str:
+    if value is None:
+        return "n/a"
+    return str(value) if name == "days_in_ar" else f"{value * 100:.1f}%"
+
+
+def kpis_cmd(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Day (YYYY-MM-DD); default: the latest ATB snapshot.")] = None,
+    window: Annotated[int, typer.Option("--window", min=1, help="Days the rates look back.")] = 90,
+    months: Annotated[int, typer.Option("--months", min=1, help="Months of root-cause trend.")] = 12,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The numbers leaders read: days in A/R, denial rate, net collection rate, first-pass acceptance,
+    % of A/R over 90 days, automation share, payer mix, top root causes by month."""
+    day = parse_day(as_of)
+    with _work(db) as conn:
+        res = kpis(conn, day, window_days=window, months=months)
+    if res is None:
+        err.print("no A/R snapshot yet: ingest an aged trial balance or give --as-of")
+        raise typer.Exit(1)
+    if as_json:
+        _print_json(res.as_json())
+        return
+    rows = [["open A/R", f"{res.open_ar:,.2f}"]] + [[KPI_LABELS[k], _kpi(k, getattr(res, k))] for k in res.RATIOS]
+    out.print(_table(f"KPIs on {res.as_of} (rates over {res.window_days} days)", ["KPI", "value"], rows,
+                     right=lambda c: c == "value"))  # fmt: skip
+    mix = [[m["financial_class"], m["claims"], m["dollars"], _kpi("share", Decimal(m["share"]))] for m in res.payer_mix]
+    out.print(_table("Payer mix (open A/R)", ["financial class", "claims", "dollars", "share"], mix,
+                     right=lambda c: c != "financial class"))  # fmt: skip
+    trend = [[month, r["root_cause"], r["claims"], r["dollars"]] for month, causes in res.root_causes_by_month.items()
+             for r in causes]  # fmt: skip
+    out.print(_table("Top denial root causes by month", ["month", "root cause", "claims", "denied $"], trend,
+                     right=lambda c: c in ("claims", "denied $")))  # fmt: skip
