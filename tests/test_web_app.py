@@ -25,7 +25,7 @@ def _open_items(world: World, n: int, skip: int = 0) -> list[tuple[int, str]]:
     the front); each test takes its own slice (``skip``) because PostgreSQL's tests share one world."""
     w = work_items.c
     with world.engine.connect() as conn:
-        rows = conn.execute(sa.select(w.id, w.pcn).where(w.status == "open", w.skill.in_(("", "appeals")),
+        rows = conn.execute(sa.select(w.id, w.pcn).where(w.status == "open", w.skill.in_(("", "appeals", "coding", "refunds")),
                                                           w.assigned_user_id.is_(None))
                             .order_by(w.rank.desc()).offset(skip).limit(n)).all()  # fmt: skip
     assert len(rows) == n, "the seeded world has enough open work"
@@ -281,3 +281,41 @@ def test_pages_carry_security_headers_and_use_only_local_scripts(world: World) -
     version = re.search(r'version:"(2\.0\.\d+)"', (STATIC / "htmx.min.js").read_text()).group(1)  # type: ignore[union-attr]
     assert f"| {version} |" in (STATIC / "PROVENANCE.md").read_text()
     assert c.get("/openapi.json").json()["paths"]["/api/queue"]["get"]
+
+
+# ------------------------------------------------------------------------------------------------ approvals, routing
+def test_a_large_write_off_waits_for_a_manager_who_approves_it(world: World) -> None:
+    biller, manager = world.client("biller"), world.client("manager")
+    item_id, pcn = _open_items(world, 1, skip=6)[0]
+    r = biller.post(f"/claims/{pcn}/approvals", data={"kind": "write_off", "amount": "1,250.00",
+                                                        "reason": "timely filing missed, documented"})
+    assert r.status_code == 303 and "write+off+pending" in r.headers["location"]
+    assert "write off" in biller.get(r.headers["location"]).text
+    assert biller.get("/approvals").status_code == 403
+    pending = manager.get("/api/approvals").json()["approvals"]
+    mine = [a for a in pending if a["pcn"] == pcn]
+    assert len(mine) == 1 and mine[0]["amount"] == "1250.00"
+    assert pcn in manager.get("/approvals").text
+    r = manager.post(f"/approvals/{mine[0]['id']}", data={"decision": "approve", "note": "ok"})
+    assert r.status_code == 303
+    assert _audit(world, "approval.decide", str(mine[0]["id"]))[-1].username == "manager"
+    again = manager.post(f"/api/approvals/{mine[0]['id']}", json={"approve": False})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    bad = biller.post(f"/claims/{pcn}/approvals", data={"kind": "write_off", "amount": "12.345", "reason": "x"})
+    assert bad.status_code in (409, 422)
+
+
+def test_routing_rules_are_edited_as_yaml_and_bad_yaml_is_a_clear_error(world: World) -> None:
+    c = world.client("manager")
+    page = c.get("/routing")
+    assert page.status_code == 200 and "sop.appeal_denial" in page.text
+    rule = ("id: web.test_rule\ndescription: Small balances at ACME to the small queue.\n"
+            "when: {payer: [ACME1], balance_max: 50}\nqueue: small\nsop: {action: status_inquiry, "
+            "within_business_days: 5, from: queued}\n")
+    r = c.post("/routing", data={"rule": rule})
+    assert r.status_code == 303 and "web.test_rule" in c.get("/routing").text
+    assert "balance_max: 50" in c.get("/routing", params={"edit": "web.test_rule"}).text
+    assert c.post("/routing", data={"rule": "id: [unclosed"}).status_code == 422
+    assert c.post("/routing", data={"rule": "id: x\nqueue: BAD QUEUE\n"}).status_code == 422
+    assert c.post("/routing/web.test_rule/delete").status_code == 303
+    assert "web.test_rule" not in c.get("/routing").text

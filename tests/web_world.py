@@ -29,7 +29,7 @@ from everyclaim.work import users as work_users
 from everyclaim.work.refresh import refresh
 
 AS_OF = date(2026, 11, 2)
-CLAIMS = 160
+CLAIMS = 240
 SEED = 7
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "manager", "biller", "auditor")
@@ -48,7 +48,7 @@ def build_world(engine: sa.Engine, folder: Path, claims: int = CLAIMS, seed: int
         refresh(conn)
         for role in ROLES:
             work_users.create_user(conn, None, role, PASSWORD, role, display_name=f"Demo {role}",
-                                   skills=("appeals",) if role == "biller" else ())
+                                   skills=("appeals", "coding", "refunds") if role == "biller" else ())
 
 
 @dataclass

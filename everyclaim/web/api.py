@@ -21,7 +21,7 @@ from everyclaim.ledger import schema as t
 from everyclaim.web.data import QueueFilter, claim_page, dashboard, queue_page
 from everyclaim.web.errors import AppError
 from everyclaim.web.security import User, csrf_token
-from everyclaim.work import audit
+from everyclaim.work import approvals, audit
 from everyclaim.work import queue as work_queue
 from everyclaim.work import touches as work_touches
 
@@ -157,3 +157,26 @@ def api_audit(request: Request, user: User, who: str = "", action: str = "", ent
 def _entry(e: Any) -> dict[str, Any]:
     return {k: getattr(e, k) for k in ("id", "at", "user_id", "username", "action", "entity", "entity_id",
                                        "before", "after", "detail")}
+
+
+class DecisionIn(BaseModel):
+    approve: bool
+    note: str = Field("", max_length=2000)
+
+
+@router.get("/api/approvals", response_class=ApiJSON)
+def api_approvals(request: Request, user: User, status: str = "pending",
+                  limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> ApiJSON:
+    """Write-off and refund requests (``status=all`` for every one), oldest first."""
+    with request.app.state.engine.connect() as conn:
+        rows, total = approvals.list_approvals(conn, user, status=None if status == "all" else status,
+                                               limit=limit, offset=offset)
+    return ApiJSON({"total": total, "approvals": [a.as_json() for a in rows]})
+
+
+@router.post("/api/approvals/{approval_id}", response_class=ApiJSON)
+def api_decide(request: Request, user: User, approval_id: int, body: DecisionIn) -> ApiJSON:
+    """Approve or reject a pending request (never one's own)."""
+    with request.app.state.engine.begin() as conn:
+        result = approvals.decide(conn, user, approval_id, body.approve, body.note)
+    return ApiJSON({"approval": result.as_json()})

@@ -17,7 +17,7 @@ from everyclaim.ledger import schema as t
 from everyclaim.ledger.story import claim_story, decode_codes
 from everyclaim.triage import engine as triage_engine
 from everyclaim.web.errors import AppError
-from everyclaim.work import audit
+from everyclaim.work import approvals, audit
 from everyclaim.work import queue as work_queue
 from everyclaim.work import touches as work_touches
 from everyclaim.work.errors import NotFound
@@ -113,6 +113,8 @@ def claim_page(conn: sa.Connection, user: User, pcn: str, today: date | None = N
         item = None
     story["work_item"] = item.as_json() if item else None
     story["touches"] = [x.as_json() for x in work_touches.touches_for(conn, pcn=pcn)]
+    story["approvals"] = [x.as_json() for x in approvals.list_approvals(conn, user, status=None, item_id=item.id)[0]
+                          ] if item else []
     story["deadlines"] = deadlines(conn, story, today or date.today())
     story["can_touch"] = bool(item) and can(user, "touch.record") and item is not None and (
         item.status == "open" or (item.status == "claimed" and item.claimed_by == user.id))

@@ -58,8 +58,14 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/queue/bulk"): _may("touch.record"),
     ("GET", "/claims/{pcn}"): _may("claims.read"),
     ("POST", "/claims/{pcn}/touches"): _may("touch.record"),
+    ("POST", "/claims/{pcn}/approvals"): _may("approval.request"),
     # the manager's day
     ("GET", "/dashboard"): _may("dashboard.read"),
+    ("GET", "/approvals"): _may("approval.decide"),
+    ("POST", "/approvals/{approval_id}"): _may("approval.decide"),
+    ("GET", "/routing"): _may("routing.edit"),
+    ("POST", "/routing"): _may("routing.edit"),
+    ("POST", "/routing/{rule_id}/delete"): _may("routing.edit"),
     ("GET", "/rules"): _may("dashboard.read"),
     ("POST", "/rules/outcomes"): _may("approval.decide"),
     # administration and oversight
@@ -77,6 +83,8 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/touches"): _may("claims.read"),
     ("POST", "/api/touches"): _may("touch.record"),
     ("GET", "/api/dashboard"): _may("dashboard.read"),
+    ("GET", "/api/approvals"): _may("approval.decide"),
+    ("POST", "/api/approvals/{approval_id}"): _may("approval.decide"),
     ("GET", "/api/audit"): _may("audit.read"),
 }
 

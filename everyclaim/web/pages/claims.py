@@ -4,7 +4,6 @@ and a write-off or refund request. Every view is written to the audit log."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -15,6 +14,7 @@ from everyclaim.web.data import claim_page
 from everyclaim.web.errors import AppError
 from everyclaim.web.security import User
 from everyclaim.web.views import form_day, page
+from everyclaim.work import approvals
 from everyclaim.work import queue as work_queue
 from everyclaim.work import touches as work_touches
 
@@ -58,3 +58,23 @@ def parse_amount(value: str, field: str = "amount") -> Decimal:
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise AppError(422, fields={field: "a positive amount with at most two decimals"})
     return amount
+
+
+def parse_amount(value: str, field: str = "amount") -> str:
+    """Dollars as typed (``1,234.50`` -> ``1234.50``); the backend checks the value itself."""
+    text = value.replace(",", "").replace("$", "").strip()
+    if not text:
+        raise AppError(422, fields={field: "an amount in dollars, e.g. 125.00"})
+    return text
+
+
+@router.post("/claims/{pcn}/approvals")
+def request_approval(request: Request, user: User, pcn: str, kind: Annotated[str, Form(max_length=16)],
+                     amount: Annotated[str, Form(max_length=20)],
+                     reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Ask for a write-off or a refund: small write-offs are approved at once, the rest wait for a manager."""
+    with request.app.state.engine.begin() as conn:
+        item = work_queue.get_item_by_pcn(conn, pcn)
+        result = approvals.request(conn, user, item.id, kind, parse_amount(amount), reason)
+    words = f"{result.kind} {result.status}".replace("_", " ").replace(" ", "+")
+    return RedirectResponse(f"/claims/{pcn}?done={words}#approvals", status_code=303)

@@ -1,9 +1,12 @@
-"""The manager's day: dashboards, the rules' accuracy (the automation gate) and reviewed outcomes."""
+"""The manager's day: dashboards, approvals, routing SOPs, the rules' accuracy (the automation gate) and
+reviewed outcomes."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
+import yaml
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +18,8 @@ from everyclaim.web.data import dashboard
 from everyclaim.web.errors import AppError
 from everyclaim.web.security import User
 from everyclaim.web.views import page
-from everyclaim.work import audit
+from everyclaim.work import approvals, audit, routing
+from everyclaim.work import queue as work_queue
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,3 +59,80 @@ def mark_outcome(request: Request, user: User, pcn: Annotated[str, Form(min_leng
                        f"web:{user.username}")
         audit.record(conn, user, "outcome.mark", "rule", rule_id, after={"pcn": pcn.strip(), "correct": correct})
     return RedirectResponse(f"/rules?done=outcome+recorded+for+{rule_id}", status_code=303)
+
+
+# ------------------------------------------------------------------------------------------------ approvals
+@router.get("/approvals")
+def approvals_view(request: Request, user: User, status: str = "pending", done: str = "") -> Response:
+    """Write-offs above the threshold and every refund, waiting for a manager; recent decisions below."""
+    if status not in ("pending", "approved", "rejected", "auto_approved", "all"):
+        raise AppError(422, fields={"status": "pending, approved, rejected, auto_approved or all"})
+    with request.app.state.engine.connect() as conn:
+        rows, total = approvals.list_approvals(conn, user, status=None if status == "all" else status, limit=200)
+    return page(request, "approvals.html", approvals=rows, total=total, status=status, done=done[:80])
+
+
+@router.post("/approvals/{approval_id}")
+def decide_approval(request: Request, user: User, approval_id: int,
+                    decision: Annotated[str, Form(pattern="^(approve|reject)$")],
+                    note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    with request.app.state.engine.begin() as conn:
+        result = approvals.decide(conn, user, approval_id, decision == "approve", note)
+    return RedirectResponse(f"/approvals?done={result.kind}+{result.pcn}+{result.status}", status_code=303)
+
+
+# ------------------------------------------------------------------------------------------------ routing
+@router.get("/routing")
+def routing_view(request: Request, user: User, done: str = "", edit: str = "") -> Response:
+    """The routing SOPs in order, each as the YAML a manager edits (data, validated on save)."""
+    with request.app.state.engine.connect() as conn:
+        stored = routing.list_rules(conn)
+        counts = {q["queue"]: q for q in work_queue.queue_counts(conn)}
+    rules = [{"position": s.position, "source": s.source, "rule": s.rule, "yaml": rule_yaml(s.rule),
+              "open": counts.get(s.rule.queue, {}).get("open", 0)} for s in stored]  # fmt: skip
+    current = next((r["yaml"] for r in rules if r["rule"].id == edit), NEW_RULE)
+    return page(request, "routing.html", rules=rules, current=current, done=done[:80])
+
+
+NEW_RULE = """id: sop.my_rule
+description: What this rule routes, and why.
+when: {payer: [], tier: [hinted], balance_min: 100}
+queue: general
+skill: ""
+assign_to: ""
+sop: {action: status_inquiry, within_business_days: 5, from: queued}
+active: true
+"""
+
+
+def rule_yaml(rule: routing.RoutingRule) -> str:
+    data = rule.model_dump(mode="json", by_alias=True, exclude_none=True)
+    when = {k: v for k, v in data.get("when", {}).items() if v is not None}
+    for k in ("balance_min", "balance_max"):  # dollars: a whole number shows as one ('50', not "'50'")
+        if k in when and Decimal(when[k]) == Decimal(when[k]).to_integral_value():
+            when[k] = int(Decimal(when[k]))
+    data["when"] = when
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
+
+
+@router.post("/routing")
+def save_routing_rule(request: Request, user: User, rule: Annotated[str, Form(max_length=8000)]) -> Response:
+    """Create or replace one rule from its YAML; the next ``queue refresh`` routes by it."""
+    try:
+        data = yaml.safe_load(rule)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise AppError(422, fields={"rule": f"{where}not valid YAML"}) from None
+    if not isinstance(data, dict):
+        raise AppError(422, fields={"rule": "a YAML mapping with id, description, when, queue ..."})
+    with request.app.state.engine.begin() as conn:
+        saved = routing.save_rule(conn, user, data)
+    return RedirectResponse(f"/routing?done=rule+{saved.rule.id}+saved", status_code=303)
+
+
+@router.post("/routing/{rule_id}/delete")
+def delete_routing_rule(request: Request, user: User, rule_id: str) -> Response:
+    with request.app.state.engine.begin() as conn:
+        routing.delete_rule(conn, user, rule_id)
+    return RedirectResponse(f"/routing?done=rule+{rule_id}+deleted", status_code=303)
