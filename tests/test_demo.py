@@ -32,6 +32,10 @@ def test_demo_runs_end_to_end_and_reports_what_a_pfs_director_reads_first(tmp_pa
     triaged = json.loads(story.output)["triage"]
     assert triaged["tier"] in tiers and triaged["rule_id"] and triaged["hint"]
     assert triaged["evidence"]["pcn"] == r["example_claim"]
+    web = r["web"]  # the demo ends with the web work queue: serve command and one sign-in per role
+    assert web["serve"] == f"everyclaim serve --db {r['database']}"
+    assert {u["role"] for u in web["users"]} == {"admin", "manager", "biller", "auditor"}
+    assert all(len(u["password"]) >= 10 for u in web["users"])
     # a second run starts from nothing: same answers
     again = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--claims", "300", "--seed", "3",
                                      "--as-of", "2026-11-01", "--json"])

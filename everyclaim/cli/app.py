@@ -20,6 +20,7 @@ from rich.table import Table
 from everyclaim.cli import demo as demo_cmd
 from everyclaim.cli import scoring as scoring_cli
 from everyclaim.cli import triage as triage_cli
+from everyclaim.cli import web as web_cli
 from everyclaim.cli import work as work_cli
 from everyclaim.cli.options import DbOption, JsonOption, open_ledger, parse_day
 from everyclaim.ingest import pipeline
@@ -52,6 +53,7 @@ app.add_typer(claims_app, name="claims")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(codes_app, name="codes")
 work_cli.register(app)  # queue, users, routing
+web_cli.register(app, work_cli.users_app)  # serve, users reset-password
 scoring_cli.register(app)  # score, model report
 
 out = Console()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from datetime import date
 from pathlib import Path
@@ -22,6 +23,8 @@ from everyclaim.reports import ar
 from everyclaim.synth.world import PROFILES, generate
 from everyclaim.triage import engine as triage_engine
 from everyclaim.triage.rules import load_rules
+from everyclaim.work import users as work_users
+from everyclaim.work.refresh import refresh
 
 out = Console()
 err = Console(stderr=True)
@@ -96,16 +99,37 @@ def demo(
                                           lambda item, outcome: bar.advance(task))
     with engine.begin() as conn:
         triaged = triage_engine.triage(conn, day, load_rules([])[0])
+        refresh(conn)  # the web work queue: staff tiers routed into queues
+        logins = demo_users(conn)
     with engine.connect() as conn:
         results = _results(conn, summary)
     results["triage"] = triaged.as_json()
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["database"] = f"sqlite:///{db_file}"
+    results["web"] = {"serve": f"everyclaim serve --db {results['database']}", "url": "http://127.0.0.1:8000/",
+                      "users": logins}
     if as_json:
         print(json.dumps(results, indent=2, default=str))
     else:
         _print(results)
     raise typer.Exit(1 if summary.any_rejected else 0)
+
+
+# Who signs in to the demo, and what they see first.
+DEMO_USERS = (("biller", "biller", "Demo Biller", ("appeals", "coding", "refunds", "senior"), "works the queue"),
+              ("manager", "manager", "Demo Manager", (), "dashboards, approvals, routing, rules"),
+              ("admin", "admin", "Demo Admin", (), "users and roles"),
+              ("auditor", "auditor", "Demo Auditor", (), "the audit log, read-only"))
+
+
+def demo_users(conn: sa.Connection) -> list[dict[str, str]]:
+    """One user per role with a fresh random password (the demo database is rebuilt each run)."""
+    logins = []
+    for username, role, name, skills, does in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        work_users.create_user(conn, None, username, password, role, display_name=name, skills=skills)
+        logins.append({"username": username, "password": password, "role": role, "does": does})
+    return logins
 
 
 def _fresh(world: Path, db_file: Path) -> None:
@@ -158,6 +182,15 @@ def _print(r: dict) -> None:  # type: ignore[type-arg]
     out.print(f"  everyclaim claims show {r['example_claim']} --db {r['database']}   # one claim's whole story")
     out.print(f"  everyclaim ledger check --db {r['database']}                       # reconciliation findings")
     out.print("  everyclaim ingest YOUR-FOLDER/                                      # your own 837/835/ATB files")
+    _print_web(r["web"])
+
+
+def _print_web(web: dict) -> None:  # type: ignore[type-arg]
+    out.print("\n[bold]The web work queue[/bold]")
+    out.print(f"  {web['serve']}")
+    out.print(f"  then open {web['url']} and sign in (demo passwords, new on every demo run):")
+    for u in web["users"]:
+        out.print(f"    {u['username']:<8} {u['password']:<14} {u['role']}: {u['does']}", highlight=False)
 
 
 AUTOMATIC_TIERS = ("no_opportunity", "simple_fix")

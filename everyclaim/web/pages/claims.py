@@ -49,17 +49,6 @@ def record_touch(request: Request, user: User, pcn: str, action: Annotated[str, 
     return RedirectResponse(f"/claims/{pcn}?done=touch+recorded#touches", status_code=303)
 
 
-def parse_amount(value: str, field: str = "amount") -> Decimal:
-    """Dollars as typed (``1,234.50``): exact, positive, at most two decimals."""
-    try:
-        amount = Decimal(value.replace(",", "").replace("$", "").strip())
-    except InvalidOperation:
-        raise AppError(422, fields={field: "an amount in dollars, e.g. 125.00"}) from None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise AppError(422, fields={field: "a positive amount with at most two decimals"})
-    return amount
-
-
 def parse_amount(value: str, field: str = "amount") -> str:
     """Dollars as typed (``1,234.50`` -> ``1234.50``); the backend checks the value itself."""
     text = value.replace(",", "").replace("$", "").strip()
