@@ -71,7 +71,8 @@ class RefreshResult:
 
 
 def _source_table() -> sa.Table:
-    cols = [sa.Column(c.name, c.type) for c in work_items.c if c.name in COMPARED or c.name in ("pcn", "run_id")]
+    cols = [sa.Column(c.name, c.type, primary_key=c.name == "pcn") for c in work_items.c
+            if c.name in COMPARED or c.name in ("pcn", "run_id")]  # fmt: skip
     extra = [sa.Column("assign_to", sa.String), sa.Column("sop_from", sa.String), sa.Column("sop_days", sa.Integer),
              sa.Column("sop_start", sa.Date)]  # fmt: skip
     return sa.Table("_work_source", sa.MetaData(), *cols, *extra, prefixes=["TEMPORARY"])
