@@ -148,3 +148,47 @@ def test_score_and_model_report_commands(world: Path, tmp_path: Path) -> None:
     bad.write_text("minutes_per_touch: -1\n")
     r = runner.invoke(app, ["score", "--db", db, "--settings", str(bad)])
     assert r.exit_code == 2 and "minutes_per_touch" in r.output
+
+
+def test_break_even_is_the_fields_worked_example() -> None:
+    from decimal import Decimal
+
+    from everyclaim.reports.economics import break_even
+
+    assert break_even(30, 10, 4, 0.6, 7) == (Decimal("33.33"), Decimal("40.33"))
+    with pytest.raises(ValueError):
+        break_even(30, 10, 4, 0, 7)
+
+
+def test_economics_and_simulate_commands(world: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'econ.db'}"
+    runner = CliRunner()
+
+    def run(*args: str) -> dict:  # type: ignore[type-arg]
+        r = runner.invoke(app, [*args, "--db", db, "--json"])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output)
+
+    assert runner.invoke(app, ["ingest", str(world), "--as-of", AS_OF.isoformat(), "--db", db]).exit_code == 0
+    th = run("analyze", "threshold", "--chart", str(tmp_path / "th.png"))
+    assert th["threshold"] == "40.33"
+    open_claims = th["below"]["claims"] + th["above"]["claims"]
+    assert open_claims > 0 and 0 < th["below"]["claims"] < open_claims
+    cap = run("analyze", "capacity", "--registrations", "50000", "--denial-rate", "0.10", "--ftes", "15",
+              "--claims-per-day", "48", "--days", "20", "--resolution-rate", "0.25")
+    assert (cap["demand"], cap["touches"], cap["capacity"], cap["unworked"]) == (10000, 14400, 3600, 6400)
+    small = run("analyze", "capacity", "--ftes", "0.5", "--chart", str(tmp_path / "cap.png"))
+    assert small["registrations_source"] == "ledger" and 0 < small["denial_rate"] < 1
+    assert small["low_balance_line"] is not None and small["capacity"] == 120
+    bu = run("analyze", "buildup", "--chart", str(tmp_path / "bu.png"))
+    assert sum(c["claims"] for row in bu["rows"] for c in row.values() if isinstance(c, dict)) == open_claims
+    assert run("score", "--as-of", AS_OF.isoformat())["claims"] > 0
+    sim = run("simulate", "--weeks", "4", "--ftes", "0.2", "--truth", str(world / "truth.csv"),
+              "--chart", str(tmp_path / "sim.png"))
+    pol = sim["policies"]
+    assert sim["truth_known"] == sim["claims"] > 0
+    assert pol["everyclaim"]["staff_touches"] < pol["creaming"]["staff_touches"]
+    assert pol["everyclaim"]["claims_resolved"] > pol["creaming"]["claims_resolved"]
+    assert sim["productivity_ratio"] == round(pol["everyclaim"]["claims_resolved"] / pol["creaming"]["claims_resolved"], 3)
+    for name in ("th", "cap", "bu", "sim"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

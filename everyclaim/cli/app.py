@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from everyclaim.cli import demo as demo_cmd
+from everyclaim.cli import economics as economics_cli
 from everyclaim.cli import scoring as scoring_cli
 from everyclaim.cli import triage as triage_cli
 from everyclaim.cli import web as web_cli
@@ -55,6 +56,7 @@ app.add_typer(codes_app, name="codes")
 work_cli.register(app)  # queue, users, routing
 web_cli.register(app, work_cli.users_app)  # serve, users reset-password
 scoring_cli.register(app)  # score, model report
+economics_cli.register(app)  # analyze threshold|capacity|buildup, simulate
 
 out = Console()
 err = Console(stderr=True)
