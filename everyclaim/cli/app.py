@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from everyclaim.cli import actions as actions_cli
 from everyclaim.cli import demo as demo_cmd
 from everyclaim.cli import economics as economics_cli
 from everyclaim.cli import scoring as scoring_cli
@@ -49,6 +50,7 @@ rules_app.command("report")(triage_cli.rules_report_cmd)
 rules_app.command("check")(triage_cli.rules_check_cmd)
 outcomes_app.command("ingest")(triage_cli.outcomes_ingest_cmd)
 app.add_typer(rules_app, name="rules")
+app.add_typer(actions_cli.app, name="actions")
 app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(claims_app, name="claims")
 app.add_typer(ledger_app, name="ledger")

@@ -443,7 +443,8 @@ def _claim_row(c: Claim, file_id: int, times: int) -> dict[str, Any]:
         pcn=c.pcn, payer_id=c.payer.id, payer_name=c.payer.name, kind=c.kind, charge_cents=to_cents(c.charge),
         pos=c.place_of_service, facility_qualifier=c.facility_qualifier, frequency=c.frequency,
         billing_npi=c.billing_provider.id, billing_name=c.billing_provider.name,
-        rendering_npi=_id(c.rendering_provider), subscriber_id=c.subscriber.id,
+        rendering_npi=_id(c.rendering_provider), rendering_last=c.rendering_provider.name if c.rendering_provider else "",
+        rendering_first=c.rendering_provider.first if c.rendering_provider else "", subscriber_id=c.subscriber.id,
         subscriber_last=c.subscriber.name, subscriber_first=c.subscriber.first, patient_last=patient.name,
         patient_first=patient.first, responsibility=c.responsibility, claim_filing=c.claim_filing,
         service_from=c.service_from, service_to=c.service_to, prior_auth=c.prior_auth, referral=c.referral,
@@ -498,6 +499,8 @@ def _payment_row(cp: ClaimPayment, rid: int, payer_id: str, file_id: int) -> dic
         patient_last=patient.name if patient else "", patient_first=patient.first if patient else "",
         insured_id=_id(cp.insured), statement_from=cp.statement_from, statement_to=cp.statement_to,
         received_date=cp.received_date, is_reversal=cp.status == "22", denied=cp.status == "4", reverses_id=None,
+        priority_payer_id=_id(cp.corrected_priority_payer),
+        priority_payer_name=cp.corrected_priority_payer.name if cp.corrected_priority_payer else "",
         **_src(cp.source, file_id),
     )
 

@@ -104,6 +104,8 @@ claims = sa.Table(
     _s("billing_npi", index=True),
     _s("billing_name"),
     _s("rendering_npi"),
+    _s("rendering_last"),
+    _s("rendering_first"),
     _s("subscriber_id"),
     _s("subscriber_last"),
     _s("subscriber_first"),
@@ -122,6 +124,7 @@ claims = sa.Table(
     sa.Column("submission_count", sa.Integer, nullable=False, server_default="1"),
     *_source(),
     sa.UniqueConstraint("pcn", "payer_id"),
+    sa.Index(None, "subscriber_id", "service_from"),  # the paid-twin (duplicate) feature
 )
 
 claim_lines = sa.Table(
@@ -252,6 +255,8 @@ claim_payments = sa.Table(
     # a denial (CLP02 = 4) or the reversal of one: its CAS is kept but does not write the claim off
     sa.Column("denied", sa.Boolean, nullable=False),
     _ref("claim_payments", nullable=True, ondelete="SET NULL", name="reverses_id"),
+    _s("priority_payer_id"),  # 2100 NM1*PR: the payer this payer says is primary
+    _s("priority_payer_name"),
     *_source(),
 )
 
@@ -358,4 +363,20 @@ findings = sa.Table(
     _s("control"),
     _ref("claims", nullable=True, ondelete="SET NULL"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+action_exports = sa.Table(
+    "action_exports",
+    metadata,
+    _pk(),
+    sa.Column("batch", sa.Integer, nullable=False, index=True),  # one `actions export` run
+    sa.Column("run_id", sa.Integer, nullable=False),  # the triage run it exported
+    sa.Column("pcn", sa.String(), nullable=False),
+    _s("payer_id"),
+    sa.Column("action", sa.String(), nullable=False),
+    sa.Column("balance_cents", Money, nullable=False),
+    _s("file"),
+    sa.Column("exported_at", sa.DateTime(timezone=True), nullable=False),
+    # the same action on the same claim and balance is exported once
+    sa.UniqueConstraint("pcn", "payer_id", "action", "balance_cents"),
 )
