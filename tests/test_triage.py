@@ -26,6 +26,7 @@ from everyclaim.triage.gate import (
     wilson_lower_bound,
 )
 from everyclaim.triage.rules import Rule, load_rules, portable_sql, read_pack, transpile
+from everyclaim.triage.sqlfuncs import hash_bucket, py_hash_bucket, register_sqlite
 
 AS_OF = date(2026, 3, 31)
 CLAIMS = 600
@@ -60,6 +61,7 @@ def test_triage_world(engine: sa.Engine, world: Path, tmp_path: Path) -> None:
     _check_worklist(engine, world)
     _check_credit_guard(engine, tmp_path)
     _check_gate(engine, tmp_path)
+    _check_sampling(engine, tmp_path)
 
 
 def _check_worklist(engine: sa.Engine, world: Path) -> None:
@@ -143,6 +145,65 @@ def _check_gate(engine: sa.Engine, tmp_path: Path) -> None:
     assert report["no_response"]["mode"] == "auto"
 
 
+def _check_sampling(engine: sa.Engine, tmp_path: Path) -> None:
+    """A user's new rule samples 10% of its claims (the same hash buckets in SQL and Python) to review
+    and hints the rest; a built-in with a few outcomes samples too but keeps automating the rest."""
+    pack = {"pack": "mine", "description": "A user's pack for the tests.",
+            "rules": [RULE | {"id": "sample_all", "priority": 1, "mode": "auto"}]}  # fmt: skip
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "p.yaml").write_text(yaml.safe_dump(pack, sort_keys=False))
+    rules, errors = load_rules([tmp_path / "mine"])
+    assert not errors and rules.by_id()["sample_all"].mode == "sample"
+    with engine.begin() as conn:
+        run = eng.triage(conn, AS_OF, rules).run_id
+        r = eng.results.c
+        rows = conn.execute(sa.select(r.pcn, r.tier, r.action, r.mode, r.sampled, r.hint, r.balance_cents)
+                            .where(r.run_id == run, r.rule_id == "sample_all")).all()  # fmt: skip
+        report = {x["rule_id"]: x for x in rules_report(conn, rules)}
+        credit = conn.execute(sa.select(r.action).where(r.run_id == run, r.balance_cents < 0)).scalars().all()
+    sampled = {x.pcn for x in rows if x.sampled}
+    assert sampled == {x.pcn for x in rows if py_hash_bucket(x.pcn, 100) < 10}
+    assert 0 < len(sampled) < len(rows) / 4
+    for x in rows:
+        if x.sampled:
+            assert (x.tier, x.action, x.mode) == ("hinted", "review", "sample") and x.hint.startswith("Sampled")
+            assert "status_inquiry" in x.hint
+        else:
+            assert (x.tier, x.action, x.mode) == ("hinted", "status_inquiry", "hint")  # not proven: hints
+    assert report["sample_all"]["sampled"] == len(sampled) and report["sample_all"]["mode"] == "sample"
+    assert credit and set(credit) <= {"refund", "review"}  # a credit balance is never written off
+
+    # a built-in rule declared auto with 5 outcomes: sampled, and the rest stays automatic
+    builtin, _ = load_rules()
+    lines = ["claim_id,rule_id,correct"] + [f"Y{i},no_response,yes" for i in range(5)]
+    (tmp_path / "few.csv").write_text("\n".join(lines) + "\n")
+    with engine.begin() as conn:
+        store_outcomes(conn, read_outcomes(tmp_path / "few.csv")[0], "few.csv")
+        run = eng.triage(conn, AS_OF, builtin).run_id
+        got = conn.execute(sa.select(r.pcn, r.tier, r.mode, r.sampled).where(r.run_id == run,
+                                                                              r.rule_id == "no_response")).all()
+    assert got
+    for x in got:
+        expect = ("hinted", "sample", True) if py_hash_bucket(x.pcn, 100) < 10 else ("simple_fix", "auto", False)
+        assert (x.tier, x.mode, x.sampled) == expect
+
+
+@pytest.mark.parametrize("text", ["C00000001", "PCN-42", "", "Zürich 7"])
+def test_hash_bucket_is_the_same_in_sql_and_python(engine: sa.Engine, text: str) -> None:
+    import duckdb
+    from sqlalchemy.dialects import postgresql
+
+    with engine.connect() as conn:
+        register_sqlite(conn)
+        got = conn.execute(sa.select(hash_bucket(sa.literal(text), 100))).scalar_one()
+    assert got == py_hash_bucket(text, 100)
+    pg_sql = str(sa.select(hash_bucket(sa.literal(text), 100)).compile(dialect=postgresql.dialect(),
+                                                                        compile_kwargs={"literal_binds": True}))
+    assert "md5" in pg_sql
+    duck = duckdb.connect().execute("SELECT (CAST('0x' || substr(md5(?), 1, 8) AS BIGINT) % 100)", [text]).fetchone()
+    assert duck is not None and duck[0] == got
+
+
 # -- the gate --------------------------------------------------------------------------------------
 def test_wilson_lower_bound() -> None:
     assert wilson_lower_bound(0, 0) == 0.0
@@ -153,7 +214,11 @@ def test_wilson_lower_bound() -> None:
 
 def test_gate_decisions() -> None:
     s = GateSettings()
-    assert decide("r", "no_opportunity", "auto", 0.9, RuleStats(25, 25), s).mode == "auto"  # too few reviews yet
+    assert decide("r", "no_opportunity", "auto", 0.9, RuleStats(0, 0), s).mode == "auto"  # no outcome: declared
+    assert decide("r", "no_opportunity", "sample", 0.9, RuleStats(0, 0), s).mode == "sample"
+    few = decide("r", "no_opportunity", "auto", 0.9, RuleStats(25, 25), s)  # too few reviews to judge
+    assert few.mode == "sample" and "25/30" in few.reason and "stays automatic" in few.reason
+    assert decide("r", "no_opportunity", "auto", 0.9, RuleStats(1, 0), s).mode == "sample"
     drop = decide("r", "no_opportunity", "auto", 0.9, RuleStats(30, 25), s)
     assert drop.mode == "hint" and "25/30" in drop.reason and "more correct reviews" in drop.reason
     assert decide("r", "simple_fix", "sample", 0.9, RuleStats(10, 10), s).mode == "sample"

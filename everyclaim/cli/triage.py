@@ -120,7 +120,7 @@ def rules_report_cmd(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Every rule with its volume and dollars in the latest triage run, reviewed accuracy and mode."""
+    """Every rule with its volume, dollars and sampled claims in the latest triage run, reviewed accuracy, mode."""
     rules = _rules(rules_dirs)
     engine = open_ledger(db)
     with engine.begin() as conn:
@@ -129,12 +129,13 @@ def rules_report_cmd(
         print(json.dumps(rows, indent=2))
         return
     table = Table(title="Triage rules", title_justify="left")
-    for col in ("rule", "tier", "action", "claims", "dollars", "reviewed", "accuracy", "lower bound", "mode", "why"):
-        table.add_column(col, justify="right" if col in ("claims", "dollars", "reviewed", "accuracy", "lower bound")
-                         else "left", overflow="fold")  # fmt: skip
+    numeric = ("claims", "dollars", "sampled", "reviewed", "accuracy", "lower bound")
+    for col in ("rule", "tier", "action", *numeric, "mode", "why"):
+        table.add_column(col, justify="right" if col in numeric else "left", overflow="fold")
     for r in rows:
         table.add_row(r["rule_id"], r["tier"], r["action"] or "-", str(r["claims"]), f"${r['dollars']}",
-                      str(r["reviewed"]), _pct(r["accuracy"]), _pct(r["lower_bound"]), r["mode"], r["reason"])  # fmt: skip
+                      str(r["sampled"]), str(r["reviewed"]), _pct(r["accuracy"]), _pct(r["lower_bound"]), r["mode"],
+                      r["reason"])  # fmt: skip
     out.print(table)
 
 

@@ -12,6 +12,9 @@ Policies applied in SQL after the rules, whatever a rule says:
 
 * a claim no rule matches is ``manual`` (action ``review``, root cause ``other``);
 * a rule that is not (or no longer) automatic gives tier ``hinted`` (``manual`` stays manual);
+* a rule in ``sample`` mode sends its sampled claims (``sampled``, a deterministic hash bucket of the
+  claim id, see :mod:`everyclaim.triage.gate`) to ``review`` under its own rule id, so the reviewer's
+  verdict counts for it; its other claims are automatic only when the rule was declared ``auto``;
 * a **credit balance is never written off**: a credit-balance claim whose rule would do anything but
   ``refund`` or ``review`` goes to ``refund`` under the guard rule ``guard.credit_balance``.
 
@@ -34,10 +37,13 @@ import sqlalchemy as sa
 from everyclaim.triage import features as feat
 from everyclaim.triage.gate import Decision, GateSettings, decisions
 from everyclaim.triage.rules import RuleSet, rules_select
+from everyclaim.triage.sqlfuncs import hash_bucket, register_sqlite
 
 GUARD_ID = "guard.credit_balance"
 GUARD_HINT = ("Credit balance: never written off. Verify the overpayment against the 835s and refund it "
               "(Medicare: within 60 days of identification).")  # fmt: skip
+SAMPLE_HINT = ("Sampled for review while the rule proves itself: check that its proposed action is right, "
+               "then record the verdict (everyclaim outcomes ingest). Proposed: ")  # fmt: skip
 MANUAL_HINT = "No triage rule fits: read the claim's story (everyclaim claims show) and work it by hand."
 DEFAULT_RECOVERY = {"": 0.9, "write_off": 0.0, "refund": 1.0, "transfer_to_patient": 0.6, "bill_secondary": 0.8,
                     "rebill_corrected": 0.7, "rebill_other_payer": 0.7, "appeal": 0.5, "status_inquiry": 0.8,
@@ -95,6 +101,8 @@ results = sa.Table(
     sa.Column("balance_cents", sa.BigInteger, nullable=False),
     sa.Column("expected_recovery_cents", sa.BigInteger, nullable=False),
     sa.Column("priority", sa.Integer),
+    sa.Column("sampled", sa.Boolean, nullable=False, server_default=sa.false()),  # sent to review by sampling
+    sa.Index("ix_triage_results_pcn_run_id", "pcn", "run_id"),
 )
 
 
@@ -120,13 +128,26 @@ class TriageResult:
                 "by_rule": dollars(self.by_rule), "timings": {k: round(v, 3) for k, v in self.timings.items()}}  # fmt: skip
 
 
+DERIVED = ("triage_results", "triage_rule_state", "triage_runs", "triage_features")
+
+
 def ensure_tables(conn: sa.Connection) -> None:
+    """Create the triage tables; re-create the derived ones (runs, results, features: a new triage
+    rebuilds them) when an older version lacks a column. Reviewed outcomes are never dropped."""
+    inspector = sa.inspect(conn)
+    existing = set(inspector.get_table_names())
+    stale = [name for name in DERIVED if name in existing
+             and {c.name for c in md.tables[name].c} - {c["name"] for c in inspector.get_columns(name)}]  # fmt: skip
+    for name in stale:
+        md.tables[name].drop(conn)
     md.create_all(conn, checkfirst=True)
 
 
 def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSettings | None = None) -> TriageResult:
     """Triage every open claim on ``as_of`` (see the module docstring). Never commits."""
     ensure_tables(conn)
+    register_sqlite(conn)
+    settings = settings or GateSettings()
     started = datetime.now(UTC)
     clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -139,12 +160,12 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
 
     n = feat.build_features(conn, as_of)
     lap("features")
-    gate = decisions(conn, rules, settings or GateSettings())
+    gate = decisions(conn, rules, settings)
     lap("gate")
     run_id = int(conn.execute(sa.insert(runs).values(as_of=as_of, started_at=started, claims=n,
                                                      packs=",".join(rules.packs))).inserted_primary_key[0])  # fmt: skip
     _store_rule_state(conn, run_id, rules, gate)
-    conn.execute(sa.insert(results).from_select([c.name for c in results.c], _results_select(run_id, rules)))
+    conn.execute(sa.insert(results).from_select([c.name for c in results.c], _results_select(run_id, rules, settings)))
     lap("rules")
     result = summarise(conn, run_id, as_of)
     lap("summary")
@@ -166,24 +187,32 @@ def _store_rule_state(conn: sa.Connection, run_id: int, rules: RuleSet, gate: di
         conn.execute(sa.insert(rule_state), rows)
 
 
-def _results_select(run_id: int, rules: RuleSet) -> sa.Select[Any]:
+def _results_select(run_id: int, rules: RuleSet, settings: GateSettings) -> sa.Select[Any]:
     f, rs = feat.triage_features, rule_state
     matched = rules_select(rules).subquery("matched")
     r = sa.select(rs).where(rs.c.run_id == run_id).subquery("r")
     rule_id = sa.func.coalesce(matched.c.rule_id, "")
     credit_guard = (f.c.balance_cents < 0) & sa.func.coalesce(r.c.action, "review").not_in(("refund", "review"))
     credit_guard = credit_guard | ((f.c.balance_cents < 0) & matched.c.rule_id.is_(None))
-    auto = r.c.mode == "auto"
+    sampling = r.c.mode == "sample"
+    sampled = sampling & (hash_bucket(f.c.pcn, 100) < settings.sample_buckets) & ~credit_guard
+    auto = (r.c.mode == "auto") | (sampling & (r.c.declared_mode == "auto"))
     tier = sa.case(
         (credit_guard, "hinted"),
         (matched.c.rule_id.is_(None), "manual"),
         (r.c.tier == "manual", "manual"),
+        (sampled, "hinted"),
         (auto, r.c.tier),
         else_="hinted",
     )
-    action = sa.case((credit_guard, "refund"), (matched.c.rule_id.is_(None), "review"), else_=r.c.action)
+    proposed = sa.case((r.c.action == "", "no action"), else_=r.c.action)
+    action = sa.case((credit_guard, "refund"), (matched.c.rule_id.is_(None), "review"), (sampled, "review"),
+                     else_=r.c.action)  # fmt: skip
     root = sa.case((credit_guard, "overpayment"), (matched.c.rule_id.is_(None), "other"), else_=r.c.root_cause)
-    hint = sa.case((credit_guard, GUARD_HINT), (matched.c.rule_id.is_(None), MANUAL_HINT), else_=r.c.hint)
+    hint = sa.case((credit_guard, GUARD_HINT), (matched.c.rule_id.is_(None), MANUAL_HINT),
+                   (sampled, sa.literal(SAMPLE_HINT) + proposed + ". " + r.c.hint), else_=r.c.hint)  # fmt: skip
+    mode = sa.case((credit_guard, "hint"), (matched.c.rule_id.is_(None), ""), (sampled, "sample"),
+                   (auto & (r.c.tier != "manual"), "auto"), else_="hint")  # fmt: skip
     unadjudicated = (f.c.atb_insurance_paid_cents == 0) & (f.c.atb_adjustments_cents == 0)
     gross_ratio = sa.case((unadjudicated, sa.func.coalesce(f.c.payer_allowed_ratio, 1.0)), else_=1.0)
     rate = sa.case((credit_guard, 1.0), (matched.c.rule_id.is_(None), DEFAULT_RECOVERY["review"]),
@@ -198,11 +227,12 @@ def _results_select(run_id: int, rules: RuleSet) -> sa.Select[Any]:
             sa.literal(run_id).label("run_id"), f.c.atb_row_id, f.c.claim_id, f.c.pcn, f.c.payer_id,
             tier.label("tier"), action.label("action"), root.label("root_cause"),
             sa.case((credit_guard, GUARD_ID), else_=rule_id).label("rule_id"), rule_id.label("matched_rule_id"),
-            sa.case((credit_guard, "hint"), else_=sa.func.coalesce(r.c.mode, "")).label("mode"),
+            mode.label("mode"),
             hint.label("hint"),
-            sa.case((credit_guard, ""), else_=sa.func.coalesce(r.c.adjustment_code, "")).label("adjustment_code"),
+            sa.case((credit_guard | sampled, ""), else_=sa.func.coalesce(r.c.adjustment_code, "")).label("adjustment_code"),
             sa.case((credit_guard, None), else_=r.c.confidence).label("confidence"),
             f.c.balance_cents, expected.label("expected_recovery_cents"),
+            sa.case((sampled, sa.true()), else_=sa.false()).label("sampled"),
         )
         .select_from(f.join(matched, matched.c.atb_row_id == f.c.atb_row_id).outerjoin(r, r.c.rule_id == matched.c.rule_id))
         .subquery("inner")
@@ -211,8 +241,8 @@ def _results_select(run_id: int, rules: RuleSet) -> sa.Select[Any]:
     rank = sa.func.row_number().over(
         partition_by=staff, order_by=(inner.c.expected_recovery_cents.desc(), inner.c.balance_cents.desc(), inner.c.pcn)
     )
-    cols = [inner.c[c.name] for c in results.c if c.name != "priority"]
-    return sa.select(*cols, sa.case((staff, rank), else_=None).label("priority"))
+    return sa.select(*(sa.case((staff, rank), else_=None).label("priority") if c.name == "priority"
+                       else inner.c[c.name] for c in results.c))  # fmt: skip
 
 
 def latest_run(conn: sa.Connection, as_of: date | None = None) -> int | None:
@@ -273,7 +303,7 @@ def explain_claim(conn: sa.Connection, pcn: str) -> dict[str, Any] | None:
     if row is None:
         return None
     out: dict[str, Any] = {k: row[k] for k in ("tier", "action", "root_cause", "rule_id", "mode", "hint",
-                                                "adjustment_code", "confidence", "priority")}
+                                                "adjustment_code", "confidence", "priority", "sampled")}
     out["balance"] = f"{row['balance_cents'] / 100:.2f}"
     out["expected_recovery"] = f"{row['expected_recovery_cents'] / 100:.2f}"
     run = conn.execute(sa.select(runs.c.as_of).where(runs.c.id == row["run_id"])).scalar()

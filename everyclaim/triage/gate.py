@@ -4,12 +4,19 @@ Reviewed outcomes come back as CSV (``claim_id,rule_id,correct``; ``correct`` is
 1/0) and are kept in ``triage_outcomes`` (the latest verdict per claim and rule counts). A rule acts
 automatically only while it is proven accurate:
 
-* a rule of a non-automatic tier (hinted, manual) only ever hints;
-* with fewer than ``min_reviews`` (30) reviewed outcomes, a rule keeps its declared mode (built-in
-  rules ship ``auto``; a user's new rule starts in ``sample`` mode, which hints);
+* a rule of a non-automatic tier (hinted, manual) only ever hints; a rule declared ``hint`` stays so;
+* with no reviewed outcome yet, a rule keeps its declared mode: built-in rules ship ``auto`` (the
+  accuracy benchmark is their first evidence); a user's new rule starts in ``sample`` mode;
+* with 1 to ``min_reviews - 1`` (29) outcomes, the rule is in ``sample`` mode: the evidence is too
+  thin to judge it either way, so it keeps collecting it;
 * from ``min_reviews`` on, the rule is ``auto`` exactly when the Wilson score lower bound of its accuracy
-  (``z`` = 1.96) is at least ``threshold`` (95%), whatever its declared mode (except ``hint``, which a
-  user set on purpose); otherwise it drops to ``hint`` and the reason says why.
+  (``z`` = 1.96) is at least ``threshold`` (95%); otherwise it drops to ``hint`` and the reason says why.
+
+**Sample mode.** ``sample_share`` (10%) of the rule's claims, chosen by a deterministic hash of the claim
+id (:class:`everyclaim.triage.sqlfuncs.hash_bucket`: the same claims every run, on every database),
+go to ``review``: staff check the rule's proposed action and their verdicts come back as outcomes. The
+other claims stay automatic when the rule was declared ``auto`` (a built-in gathering review evidence)
+and are hinted when it was not (a user's rule is not automatic before it is proven).
 
 Note: the Wilson bound of 30 correct out of 30 is 0.886, so a rule needs at least 73 reviews, all
 correct, to be proven at 95% (90 reviews with one error, 107 with two).
@@ -52,6 +59,12 @@ class GateSettings:
     min_reviews: int = 30
     threshold: float = 0.95
     z: float = 1.96
+    sample_share: float = 0.10  # of a sample-mode rule's claims that go to review
+
+    @property
+    def sample_buckets(self) -> int:
+        """Claims whose hash bucket (0..99) is below this are sampled."""
+        return round(self.sample_share * 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +126,13 @@ def decide(rule_id: str, tier: str, declared: str, prior: float, stats: RuleStat
         return Decision(rule_id, declared, "hint", f"tier {tier} is never automatic", stats, lb, conf)
     if declared == "hint":
         return Decision(rule_id, declared, "hint", "declared hint", stats, lb, conf)
+    if stats.reviewed == 0 and declared != "sample":
+        return Decision(rule_id, declared, declared, f"no reviewed outcome yet; declared {declared}", stats, lb, conf)
     if stats.reviewed < s.min_reviews:
-        why = f"{stats.reviewed}/{s.min_reviews} reviewed outcomes; declared {declared}"
-        return Decision(rule_id, declared, declared, why, stats, lb, conf)
+        rest = "the rest stays automatic (declared auto)" if declared == "auto" else "the rest is hinted"
+        why = (f"{stats.reviewed}/{s.min_reviews} reviewed outcomes: {s.sample_share:.0%} of its claims "
+               f"sampled for review, {rest}")  # fmt: skip
+        return Decision(rule_id, declared, "sample", why, stats, lb, conf)
     assert lb is not None
     acc = f"{stats.correct}/{stats.reviewed} correct, Wilson lower bound {lb:.1%}"
     if lb >= s.threshold:
