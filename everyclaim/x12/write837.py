@@ -326,6 +326,8 @@ class _Writer837:
             s.seg("AMT", "D", amount(op.paid))
         s.seg("OI", "", "", "Y", "", "", "Y")
         nm1(s, sub if sub is not None else Party("IL", "UNKNOWN", "SUBSCRIBER", "MI", "UNKNOWN"), person=True)
+        if not (op.payer.name or op.payer.id):
+            return  # no other payer was named (no 2330B in the source): writing an empty NM1*PR says less
         nm1(s, op.payer, person=False)
         if op.adjudication_date is not None:
             s.seg("DTP", "573", "D8", d8(op.adjudication_date))
