@@ -21,12 +21,17 @@ from everyclaim.ledger.records import (
     Source,
 )
 from everyclaim.x12 import values as v
+from everyclaim.x12.construct import maker
 from everyclaim.x12.segments import Segment
 
 _MOA_REMARKS = (3, 4, 5, 6, 7)
 _MIA_REMARKS = (5, 20, 21, 22, 23)
 _PAD = [""] * 24
 
+
+# The records built per claim, line, adjustment and remark, without the frozen __init__ (construct.py)
+_new_adjustment, _new_remark, _new_party = maker(Adjustment), maker(Remark), maker(Party)
+_new_line, _new_claim = maker(ServicePayment), maker(ClaimPayment)
 
 # Hot-path helpers: the same results (and the same errors, via ``values``) as ``values.money`` /
 # ``values.date_element`` / ``values.cas_triplets``, without a Segment.get call per element.
@@ -64,7 +69,7 @@ def _cas(seg: Segment, f: str) -> list[Adjustment]:
             continue
         amount = _money(seg, e, i + 1, f)
         q = e[i + 2] if i + 2 < n else ""
-        out.append(Adjustment(group, carc, amount, _money(seg, e, i + 2, f) if q else None))
+        out.append(_new_adjustment(group, carc, amount, _money(seg, e, i + 2, f) if q else None))
     return out
 
 
@@ -92,7 +97,7 @@ class _Line:
         dates = self.dates
         start = dates.get("472") or dates.get("150")
         end = dates.get("151") or dates.get("472end") or start
-        return ServicePayment(
+        return _new_line(
             procedure_qualifier=parts[0],
             procedure=parts[1],
             modifiers=tuple(m for m in parts[2:6] if m),
@@ -133,7 +138,7 @@ class _Claim:
         if len(e) < 12:
             e = e + _PAD[: 12 - len(e)]
         dates = self.dates
-        return ClaimPayment(
+        return _new_claim(
             source=self.source,
             pcn=e[1],
             status=e[2],
@@ -198,7 +203,7 @@ class Project835:
                 elif sid == "DTM":
                     line.dates[q] = _date(seg, e, 2, self.file_name)
                 elif sid == "LQ":
-                    line.remarks.append(Remark(q, e[2] if len(e) > 2 else ""))
+                    line.remarks.append(_new_remark(q, e[2] if len(e) > 2 else ""))
                 elif sid == "REF" and q == "6R":
                     line.line_control = e[2] if len(e) > 2 else ""
                 elif sid == "AMT" and q == "B6":
@@ -277,11 +282,11 @@ class Project835:
             if len(e) < 10:
                 e = e + _PAD[: 10 - len(e)]
             if e[3] or e[4] or e[9]:  # an NM1 without name or id (e.g. 'NM1*QC*1') names nobody
-                claim.parties[q] = Party(e[1], e[3], e[4], e[8], e[9])  # values.party
+                claim.parties[q] = _new_party(e[1], e[3], e[4], e[8], e[9])  # values.party
         elif sid == "MOA":
-            claim.remarks += [Remark("MOA", e[n]) for n in _MOA_REMARKS if n < len(e) and e[n]]
+            claim.remarks += [_new_remark("MOA", e[n]) for n in _MOA_REMARKS if n < len(e) and e[n]]
         elif sid == "MIA":
-            claim.remarks += [Remark("MIA", e[n]) for n in _MIA_REMARKS if n < len(e) and e[n]]
+            claim.remarks += [_new_remark("MIA", e[n]) for n in _MIA_REMARKS if n < len(e) and e[n]]
         elif sid == "DTM":
             claim.dates[q] = _date(seg, e, 2, f)
         elif sid == "AMT" and q == "AU":
