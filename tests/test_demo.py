@@ -36,6 +36,10 @@ def test_demo_runs_end_to_end_and_reports_what_a_pfs_director_reads_first(tmp_pa
     assert web["serve"] == f"everyclaim serve --db {r['database']}"
     assert {u["role"] for u in web["users"]} == {"admin", "manager", "biller", "auditor"}
     assert all(len(u["password"]) >= 10 for u in web["users"])
+    econ = r["economics"]
+    assert econ["threshold"]["threshold"] == "40.33" and econ["score"]["claims"] == r["triage"]["claims"]
+    assert econ["score"]["model"] == "priors"  # 60 resolved denials: too few to train
+    assert 0 <= econ["capacity"]["unworked_share"] <= 1 and econ["simulation"]["productivity_ratio"] >= 1
     # a second run starts from nothing: same answers
     again = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--claims", "300", "--seed", "3",
                                      "--as-of", "2026-11-01", "--json"])

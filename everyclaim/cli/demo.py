@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from everyclaim.cli import economics as economics_cli
 from everyclaim.cli.options import parse_day
 from everyclaim.ingest import pipeline
 from everyclaim.ledger import db as ledger_db
@@ -81,6 +82,8 @@ def demo(
     as_of: Annotated[str | None, typer.Option("--as-of", help="The world's today; default today.")] = None,
     profile: Annotated[str, typer.Option("--profile")] = "clinic",
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
+    history: Annotated[int | None, typer.Option("--history", min=0, help="Resolved past denials to learn "
+                                                "from; default a fifth of --claims.")] = None,
 ) -> None:
     """The main job on a fresh machine: synthesize a world, ingest it into a fresh SQLite ledger, report."""
     day, prof = _as_of(as_of), _profile(profile)
@@ -91,7 +94,8 @@ def demo(
     ledger_db.upgrade(engine)
     with _bar(disable=as_json) as bar:
         task = bar.add_task("1/2 synthesize claims", total=claims)
-        generate(world, claims, seed, day, prof, progress=lambda i, n: bar.update(task, completed=i))
+        generate(world, claims, seed, day, prof, progress=lambda i, n: bar.update(task, completed=i),
+                 history=claims // 5 if history is None else history)
         bar.update(task, completed=claims)
         planned = pipeline.plan([world], {})
         task = bar.add_task("2/2 ingest files", total=len(planned))
@@ -99,11 +103,13 @@ def demo(
                                           lambda item, outcome: bar.advance(task))
     with engine.begin() as conn:
         triaged = triage_engine.triage(conn, day, load_rules([])[0])
+        economics = economics_cli.demo_economics(conn, triaged.run_id, day, world / "truth.csv")
         refresh(conn)  # the web work queue: staff tiers routed into queues
         logins = demo_users(conn)
     with engine.connect() as conn:
         results = _results(conn, summary)
     results["triage"] = triaged.as_json()
+    results["economics"] = economics
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["database"] = f"sqlite:///{db_file}"
     results["web"] = {"serve": f"everyclaim serve --db {results['database']}", "url": "http://127.0.0.1:8000/",
@@ -176,11 +182,14 @@ def _print(r: dict) -> None:  # type: ignore[type-arg]
     _print_tiers(r["triage"])
     _print_denials(r["denial_categories"])
     _print_buildup(r["buildup"])
+    economics_cli.print_demo_economics(r["economics"])
     out.print("\n[bold]Next[/bold]")
     out.print(f"  everyclaim triage --as-of {r['triage']['as_of']} --out worklist.csv --db {r['database']}")
     out.print(f"  everyclaim rules report --db {r['database']}")
     out.print(f"  everyclaim claims show {r['example_claim']} --db {r['database']}   # one claim's whole story")
     out.print(f"  everyclaim ledger check --db {r['database']}                       # reconciliation findings")
+    out.print(f"  everyclaim model report --db {r['database']}                      # how well the ranking pays")
+    out.print(f"  everyclaim simulate --weeks 26 --ftes 2 --db {r['database']}      # follow-up policies compared")
     out.print("  everyclaim ingest YOUR-FOLDER/                                      # your own 837/835/ATB files")
     _print_web(r["web"])
 

@@ -29,6 +29,7 @@ class ModelKnobs(BaseModel):
     min_samples_leaf: int = Field(ge=1)
     l2_regularization: float = Field(ge=0)
     random_state: int
+    threads: int | None = Field(default=1, ge=1)
 
 
 class Settings(BaseModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import yaml
 
 from everyclaim.synth.catalog import Payer, Scenario
 from everyclaim.synth.claims import Spec, adjudicate, payment_record
-from everyclaim.synth.story import DAY, Case, Ctx, _bill, _deny, _remit, _timeline, snap
+from everyclaim.synth.story import DAY, Case, Ctx, _bill, _deny, _remit, _set_service, snap
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +87,20 @@ def _scenario(category: str, recovered: bool) -> Scenario:
                                                      else "closed with nothing."))  # fmt: skip
 
 
+def _batch_day(d: date) -> date:
+    """The office's weekly batch day (Monday) on or before ``d``: past claims were billed in weekly runs."""
+    return d - timedelta(days=d.weekday())
+
+
 def history_case(ctx: Ctx, hs: HistorySettings, spec_for: Callable[[Scenario], Spec]) -> Case:
     """One resolved denial: the denying 835, the follow-up (if any) and its answer, all before as-of."""
     rng = ctx.rng
     cat = rng.choices(hs.categories, weights=[c.share for c in hs.categories])[0]
     case = Case(spec_for(_scenario(cat.name, False)), _scenario(cat.name, False))
     spec, payer = case.spec, case.spec.payer
-    bill, check = _timeline(ctx, case, rng.randint(*hs.denial_age))
+    check = snap(payer, ctx.as_of - timedelta(days=rng.randint(*hs.denial_age)))
+    bill = _batch_day(check - timedelta(days=rng.randint(payer.pay_days - 4, payer.pay_days + 10)))
+    _set_service(spec, bill - timedelta(days=rng.randint(1, 7)))
     icn = _bill(ctx, case, bill)
     params = {"group": cat.group, "carc": cat.carc, "moa": cat.moa}
     _deny(case, payer, check, icn, bill, params, rng)
@@ -101,7 +108,8 @@ def history_case(ctx: Ctx, hs: HistorySettings, spec_for: Callable[[Scenario], S
         return case
     worked = min(hs.max_days, int(rng.expovariate(1 / hs.mean_days)))
     recovered = rng.random() < hs.chance(cat, payer, worked)
-    touch = check + timedelta(days=max(1, worked))
+    touch = _batch_day(check + timedelta(days=max(1, worked)))
+    touch += timedelta(days=7) if touch <= check else timedelta(0)
     wait = timedelta(days=rng.randint(*hs.resolution_days))
     if cat.via == "corrected":
         icn2, billed, freq = _bill(ctx, case, touch, frequency="7", payer_claim_control=icn), touch, "7"
