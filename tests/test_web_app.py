@@ -319,3 +319,23 @@ def test_routing_rules_are_edited_as_yaml_and_bad_yaml_is_a_clear_error(world: W
     assert c.post("/routing", data={"rule": "id: x\nqueue: BAD QUEUE\n"}).status_code == 422
     assert c.post("/routing/web.test_rule/delete").status_code == 303
     assert "web.test_rule" not in c.get("/routing").text
+
+
+def test_the_sop_audit_and_kpis_reach_the_managers_pages(world: World) -> None:
+    c = world.client("manager")
+    sop = c.get("/sop")
+    assert sop.status_code == 200 and "By user" in sop.text and "Late and overdue" in sop.text
+    d = c.get("/api/dashboard").json()["kpis"]
+    assert [t["label"] for t in d["tiles"]][:2] == ["Days in A/R", "Denial rate"] and d["payer_mix"]
+    page = c.get("/dashboard").text
+    assert "Denied dollars by root cause, by month" in page and "Payer mix" in page
+
+
+def test_every_template_compiles() -> None:
+    from everyclaim.web.views import TEMPLATES, build_templates
+
+    env = build_templates().env
+    names = sorted(p.name for p in TEMPLATES.glob("*.html"))
+    assert len(names) >= 12
+    for name in names:
+        env.get_template(name)  # raises TemplateSyntaxError with the file and line

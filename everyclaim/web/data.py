@@ -178,5 +178,28 @@ def dashboard(conn: sa.Connection) -> dict[str, Any]:
     }
 
 
+KPI_TILES = (("days_in_ar", "Days in A/R", "days", "open A/R over average daily charges"),
+             ("denial_rate", "Denial rate", "pct", "of adjudicated claims, last {w} days"),
+             ("net_collection_rate", "Net collection rate", "pct", "paid of what was collectible, last {w} days"),
+             ("first_pass_acceptance_rate", "First-pass acceptance", "pct", "claims accepted on first submission"),
+             ("pct_ar_over_90", "A/R over 90 days", "pct", "share of open A/R dollars"))
+
+
 def _kpis(conn: sa.Connection) -> dict[str, Any] | None:
-    return None  # reports.kpis lands with the work branch's third slice
+    """The leaders' KPIs (``everyclaim.reports.kpis``), with the tiles the dashboard shows first."""
+    from everyclaim.reports import kpis
+
+    k = kpis.kpis(conn)
+    if k is None:
+        return None
+    out = k.as_json()
+    tiles = []
+    for key, label, unit, note in KPI_TILES:
+        value = out.get(key)
+        shown = "-" if value is None else (f"{float(value):.0%}" if unit == "pct" else f"{float(value):.0f}")
+        tiles.append({"label": label, "value": shown, "note": note.format(w=k.window_days)})
+    months = sorted(out["root_causes_by_month"])[-6:]
+    causes = sorted({c["root_cause"] for m in months for c in out["root_causes_by_month"][m]})
+    grid = {m: {c["root_cause"]: c for c in out["root_causes_by_month"][m]} for m in months}
+    out |= {"tiles": tiles, "months": months, "causes": causes, "cause_grid": grid}
+    return out

@@ -68,6 +68,7 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/routing/{rule_id}/delete"): _may("routing.edit"),
     ("GET", "/rules"): _may("dashboard.read"),
     ("POST", "/rules/outcomes"): _may("approval.decide"),
+    ("GET", "/sop"): _may("dashboard.read"),
     # administration and oversight
     ("GET", "/admin/users"): _may("users.manage"),
     ("POST", "/admin/users"): _may("users.manage"),

@@ -1,8 +1,10 @@
 """The manager's day: dashboards, approvals, routing SOPs, the rules' accuracy (the automation gate) and
-reviewed outcomes."""
+reviewed outcomes,
+the SOP-adherence audit."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -20,6 +22,7 @@ from everyclaim.web.security import User
 from everyclaim.web.views import page
 from everyclaim.work import approvals, audit, routing
 from everyclaim.work import queue as work_queue
+from everyclaim.work.sop_audit import STATES, sop_audit
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,3 +139,12 @@ def delete_routing_rule(request: Request, user: User, rule_id: str) -> Response:
     with request.app.state.engine.begin() as conn:
         routing.delete_rule(conn, user, rule_id)
     return RedirectResponse(f"/routing?done=rule+{rule_id}+deleted", status_code=303)
+
+
+# ------------------------------------------------------------------------------------------------ SOP audit
+@router.get("/sop")
+def sop_view(request: Request, user: User) -> Response:
+    """Touches that deviate from the SOP or came late, and items overdue, per user, queue and rule."""
+    with request.app.state.engine.connect() as conn:
+        audit_result = sop_audit(conn, user, date.today())
+    return page(request, "sop.html", a=audit_result, states=(*STATES, "deviating"))
