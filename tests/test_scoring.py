@@ -34,6 +34,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def cli_db(world: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The world ingested once through the CLI (SQLite), for the command tests."""
+    db = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'cli.db'}"
+    r = CliRunner().invoke(app, ["ingest", str(world), "--as-of", AS_OF.isoformat(), "--db", db])
+    assert r.exit_code == 0, r.output
+    return db
+
+
 def _truth(world: Path) -> dict[str, dict[str, str]]:
     with (world / "truth.csv").open() as f:
         return {r["claim_id"]: r for r in csv.DictReader(f)}
@@ -131,10 +140,9 @@ def test_every_setting_is_documented() -> None:
                                                                  "horizons")), name  # fmt: skip
 
 
-def test_score_and_model_report_commands(world: Path, tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'cli.db'}"
+def test_score_and_model_report_commands(world: Path, cli_db: str, tmp_path: Path) -> None:
+    db = cli_db
     runner = CliRunner()
-    assert runner.invoke(app, ["ingest", str(world), "--as-of", AS_OF.isoformat(), "--db", db]).exit_code == 0
     r = runner.invoke(app, ["score", "--as-of", AS_OF.isoformat(), "--db", db, "--json"])
     assert r.exit_code == 0, r.output
     scored = json.loads(r.output)
@@ -160,8 +168,8 @@ def test_break_even_is_the_fields_worked_example() -> None:
         break_even(30, 10, 4, 0, 7)
 
 
-def test_economics_and_simulate_commands(world: Path, tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'econ.db'}"
+def test_economics_and_simulate_commands(world: Path, cli_db: str, tmp_path: Path) -> None:
+    db = cli_db
     runner = CliRunner()
 
     def run(*args: str) -> dict:  # type: ignore[type-arg]
@@ -169,7 +177,6 @@ def test_economics_and_simulate_commands(world: Path, tmp_path: Path) -> None:
         assert r.exit_code == 0, r.output
         return json.loads(r.output)
 
-    assert runner.invoke(app, ["ingest", str(world), "--as-of", AS_OF.isoformat(), "--db", db]).exit_code == 0
     th = run("analyze", "threshold", "--chart", str(tmp_path / "th.png"))
     assert th["threshold"] == "40.33"
     open_claims = th["below"]["claims"] + th["above"]["claims"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,7 @@ from everyclaim.ledger import schema as t
 from everyclaim.reports import ar, charts, economics
 from everyclaim.reports import simulate as sim
 from everyclaim.scoring import score as sc
+from everyclaim.scoring.settings import Settings
 
 out = Console()
 err = Console(stderr=True)
@@ -165,7 +167,8 @@ def read_truth(path: Path) -> dict[str, tuple[bool, int]]:
 def simulate_cmd(
     ftes: Annotated[float, typer.Option("--ftes", min=0.1, help="Follow-up staff (full-time equivalents).")],
     weeks: Annotated[int, typer.Option("--weeks", min=1, max=520, help="Weeks to replay.")] = 26,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Score date; default: the latest triage run's.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Triage date to replay; default: the latest "
+                                              "triage run's (none: triage and score on the latest ATB's date).")] = None,
     truth: Annotated[Path | None, typer.Option("--truth", exists=True, dir_okay=False,
                                                help="A synthetic world's truth.csv for the true outcomes.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the model's draws where no truth is known.")] = 1,
@@ -188,14 +191,23 @@ def simulate_cmd(
     _chart_note(chart, as_json)
 
 
-def _scored_run(conn: sa.Connection, day: object, settings: object) -> int:
-    from datetime import date
+def _scored_run(conn: sa.Connection, day: date | None, settings: Settings) -> int:
+    """The latest triage run (on ``day`` when given) that has results, scored; triage and score when none."""
+    from everyclaim.triage import engine as triage_engine
 
-    row = sc.latest_scoring(conn)
-    if row is not None and (day is None or row.as_of == day):
-        return int(row.run_id)
-    when = day if isinstance(day, date) else date.today()
-    return score_run(conn, when, settings).run_id  # type: ignore[arg-type]
+    sc.ensure_tables(conn)
+    r = triage_engine.results.c
+    stmt = sa.select(sa.func.max(r.run_id))
+    if day is not None:
+        stmt = stmt.join(triage_engine.runs, triage_engine.runs.c.id == r.run_id).where(triage_engine.runs.c.as_of == day)
+    run = conn.execute(stmt).scalar()
+    if run is None:
+        snap = ar.latest_snapshot(conn)
+        return score_run(conn, day or (snap[1] if snap else date.today()), settings).run_id
+    if conn.execute(sa.select(sc.scoring_runs.c.run_id).where(sc.scoring_runs.c.run_id == run)).first() is None:
+        as_of = conn.execute(sa.select(triage_engine.runs.c.as_of).where(triage_engine.runs.c.id == run)).scalar_one()
+        sc.score(conn, run, as_of, settings)
+    return int(run)
 
 
 def print_simulation(s: sim.Simulation) -> None:

@@ -42,9 +42,11 @@ def settings_from(path: Path | None) -> Settings:
 
 
 def score_run(conn: sa.Connection, as_of: date, settings: Settings) -> sc.ScoreResult:
-    """Score the latest triage run on ``as_of``, triaging first (built-in rules) when there is none."""
+    """Score the latest triage run on ``as_of``, triaging first (built-in rules) when there is none (or its
+    results were dropped by a triage-table rebuild)."""
     run = triage_engine.latest_run(conn, as_of)
-    if run is None:
+    r = triage_engine.results.c
+    if run is None or conn.execute(sa.select(r.run_id).where(r.run_id == run).limit(1)).first() is None:
         run = triage_engine.triage(conn, as_of, load_rules([])[0]).run_id
     return sc.score(conn, run, as_of, settings)
 
