@@ -35,7 +35,7 @@ SKILLS = ("appeals", "refunds", "coding", "senior")
 
 def _numbers(dialect: str, n: int) -> str:
     if dialect == "postgresql":
-        return f"(SELECT g AS n FROM generate_series(1, {n}) AS g) AS nums"
+        return f"(SELECT g AS n FROM generate_series(CAST(1 AS BIGINT), {n}) AS g) AS nums"
     return f"(WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {n}) SELECT n FROM c) AS nums"
 
 

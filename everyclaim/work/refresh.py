@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,7 +32,14 @@ from everyclaim.triage import engine as triage
 from everyclaim.triage.features import triage_features
 from everyclaim.work import audit
 from everyclaim.work.errors import NotFound
-from everyclaim.work.routing import RoutingRule, active_rules, assign, compile_routes, fill_sop_due
+from everyclaim.work.routing import (
+    RoutingRule,
+    active_rules,
+    assign,
+    calendar_rows,
+    calendar_table,
+    compile_routes,
+)
 from everyclaim.work.schema import work_items
 from everyclaim.work.sqlfuncs import least, plus_days
 
@@ -78,13 +85,15 @@ def _source_table() -> sa.Table:
     return sa.Table("_work_source", sa.MetaData(), *cols, *extra, prefixes=["TEMPORARY"])
 
 
-def source_select(run_id: int, as_of: date, rules: list[RoutingRule]) -> sa.Select[Any]:
-    """The work items the run asks for (one row per claim), with deadline, rank and route."""
+def source_select(run_id: int, as_of: date, rules: list[RoutingRule], calendar: sa.Table | None = None) -> sa.Select[Any]:
+    """The work items the run asks for (one row per claim), with deadline, rank, route and SOP due day
+    (``sop_start`` plus ``sop_days`` business days, joined through ``calendar``; see
+    :func:`everyclaim.work.routing.business_calendar`)."""
     x = work_subquery(run_id).c
     route = compile_routes(rules, x, as_of)
     urgent = sa.case(((x.days_left.is_not(None)) & (x.days_left <= URGENT_DAYS), 0), else_=1)
     rank = urgent * sa.literal(URGENT_BONUS, sa.BigInteger) - sa.func.abs(x.expected_recovery_cents)
-    return sa.select(
+    routed = sa.select(
         x.pcn, sa.literal(run_id).label("run_id"), x.claim_id, x.payer_id, x.tier, x.action, x.root_cause,
         x.rule_id, x.hint, x.balance_cents, x.expected_recovery_cents, plus_days(as_of, x.days_left).label("deadline"),
         rank.label("rank"),
@@ -92,12 +101,18 @@ def source_select(run_id: int, as_of: date, rules: list[RoutingRule]) -> sa.Sele
         route.get("skill", sa.literal("")).label("skill"),
         route.get("routing_rule_id", sa.literal("")).label("routing_rule_id"),
         route.get("sop_action", sa.literal("")).label("sop_action"),
-        sa.null().label("sop_due"),  # filled by routing.fill_sop_due
         route.get("assign_to", sa.literal("")).label("assign_to"),
         route.get("sop_from", sa.literal("")).label("sop_from"),
         route.get("sop_days", sa.null()).label("sop_days"),
         route.get("sop_start", sa.null()).label("sop_start"),
-    )  # fmt: skip
+    ).subquery("routed")  # fmt: skip
+    cols = [routed.c[name] for name in routed.c.keys()]
+    if calendar is None:
+        return sa.select(*cols, sa.null().label("sop_due"))
+    c1, c2 = calendar.alias("c1"), calendar.alias("c2")
+    return (sa.select(*cols, c2.c.day.label("sop_due"))
+            .select_from(routed.outerjoin(c1, c1.c.day == routed.c.sop_start)
+                         .outerjoin(c2, (c2.c.n == c1.c.n + routed.c.sop_days) & c2.c.is_bday)))  # fmt: skip
 
 
 def work_subquery(run_id: int) -> sa.Subquery:
@@ -113,6 +128,21 @@ def work_subquery(run_id: int) -> sa.Subquery:
         .where(r.run_id == run_id, r.tier.in_(STAFF_TIERS))
         .subquery("work")
     )  # fmt: skip
+
+
+def business_calendar(conn: sa.Connection, run_id: int, as_of: date) -> sa.Table:
+    """A temporary calendar from the earliest denial of the run's claims to well past ``as_of``, so an SOP's
+    due day is a join (business days: ``calendar_rows``)."""
+    r, f = triage.results.c, triage_features.c
+    oldest = conn.execute(sa.select(sa.func.max(f.days_since_denial))
+                          .select_from(triage.results.join(triage_features, f.atb_row_id == r.atb_row_id))
+                          .where(r.run_id == run_id)).scalar()  # fmt: skip
+    cal = calendar_table()
+    cal.drop(conn, checkfirst=True)
+    cal.create(conn)
+    conn.execute(sa.insert(cal), calendar_rows(as_of - timedelta(days=max(int(oldest or 0), 0) + 1),
+                                               as_of + timedelta(days=400)))  # fmt: skip
+    return cal
 
 
 def _count(conn: sa.Connection, stmt: sa.Executable) -> int:
@@ -142,9 +172,10 @@ def refresh(conn: sa.Connection, *, run_id: int | None = None, now: datetime | N
     src = _source_table()
     src.drop(conn, checkfirst=True)
     src.create(conn)
-    sel = source_select(run_id, as_of, active_rules(conn) if rules is None else rules)
+    calendar = business_calendar(conn, run_id, as_of)
+    sel = source_select(run_id, as_of, active_rules(conn) if rules is None else rules, calendar)
     result.source = _count(conn, sa.insert(src).from_select([c.name for c in sel.selected_columns], sel))
-    fill_sop_due(conn, src)
+    calendar.drop(conn)
     lap("source")
     s = src.c
     # a due date counted from entering the queue is kept while the item stays under the same rule

@@ -259,28 +259,10 @@ def calendar_rows(first: date, last: date, holidays: Iterable[date] = ()) -> lis
 
 
 def add_business_days(day: date, n: int, holidays: Iterable[date] = ()) -> date:
-    """Python twin of the SQL (for tests and single values)."""
+    """Python twin of the calendar join in ``queue refresh`` (for tests and single values)."""
     rows = calendar_rows(day, day + timedelta(days=n * 2 + 14), holidays)
     start = rows[0]["n"]
     return next(r["day"] for r in rows if r["is_bday"] and r["n"] == start + n)
-
-
-def fill_sop_due(conn: sa.Connection, source: sa.Table) -> None:
-    """Set ``source.sop_due`` = ``sop_start`` + ``sop_days`` business days, set-based through a calendar."""
-    s = source.c
-    lo, hi = conn.execute(sa.select(sa.func.min(s.sop_start), sa.func.max(s.sop_start))).one()
-    if lo is None:
-        return
-    lo, hi = (date.fromisoformat(v) if isinstance(v, str) else v for v in (lo, hi))
-    cal = calendar_table()
-    cal.drop(conn, checkfirst=True)
-    cal.create(conn)
-    conn.execute(sa.insert(cal), calendar_rows(lo, hi + timedelta(days=400)))
-    c1, c2 = cal.alias("c1"), cal.alias("c2")
-    due = (sa.select(c2.c.day).select_from(c1.join(c2, (c2.c.n == c1.c.n + s.sop_days) & c2.c.is_bday))
-           .where(c1.c.day == s.sop_start).scalar_subquery())  # fmt: skip
-    conn.execute(sa.update(source).where(s.sop_start.is_not(None), s.sop_days.is_not(None)).values(sop_due=due))
-    cal.drop(conn)
 
 
 # --------------------------------------------------------------------------------------------------

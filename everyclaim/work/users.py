@@ -14,8 +14,6 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from everyclaim.work import audit
 from everyclaim.work.errors import Conflict, Forbidden, Invalid, NotFound
@@ -44,8 +42,14 @@ class User:
 
 
 @cache
-def _hasher() -> PasswordHasher:
-    return PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+def _hasher() -> Any:
+    """argon2-cffi's hasher (argon2id, RFC 9106 low-memory profile). Imported here: argon2-cffi comes
+    with the ``web`` extra, and the rest of the work queue (refresh, audit, KPIs) runs without it."""
+    try:
+        from argon2 import PasswordHasher
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise Invalid('passwords need argon2-cffi: pip install "everyclaim[web]"') from None
+    return PasswordHasher()
 
 
 @cache
@@ -58,8 +62,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _hasher().verify(password_hash, password)
+        return bool(_hasher().verify(password_hash, password))
     except (VerificationError, InvalidHashError):
         return False
 
