@@ -98,6 +98,19 @@ def test_claim_next_respects_rank_skills_assignment_and_follow_up(db: sa.Engine)
     assert sorted(claims) == sorted([("bob", str(first.id)), ("amy", str(second.id)), ("bob", str(later.id))])
 
 
+def test_claim_sql_locks_on_postgresql_and_is_one_update_on_sqlite() -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from everyclaim.work.users import User
+
+    user = User(1, "bob", "bob", "biller", (), 40, True)
+    stmt = q.claim_statement("postgresql", q.claimable(user, TODAY), user, NOW)
+    pg = str(stmt.compile(dialect=postgresql.dialect()))
+    assert "WITH next AS MATERIALIZED" in pg and "FOR UPDATE SKIP LOCKED" in pg and "RETURNING" in pg
+    lite = str(q.claim_statement("sqlite", q.claimable(user, TODAY), user, NOW).compile(dialect=sqlite.dialect()))
+    assert lite.startswith("UPDATE work_items SET") and "RETURNING" in lite and "FOR UPDATE" not in lite
+
+
 def test_concurrent_workers_never_get_the_same_item(db: sa.Engine) -> None:
     n_items, n_workers = 90, 6
     with db.begin() as conn:

@@ -103,6 +103,16 @@ def claimable(user: User, today: date) -> sa.ColumnElement[bool]:
     return (w.status == "open") & waiting & mine
 
 
+def claim_statement(dialect: str, cond: sa.ColumnElement[bool], user: User, now: datetime) -> sa.Update:
+    """The one statement that claims the best item matching ``cond`` and returns it (see the module docstring)."""
+    pick = sa.select(w.id).where(cond).order_by(w.rank, w.id).limit(1)
+    values = {"status": "claimed", "claimed_by": user.id, "claimed_at": now, "updated_at": now}
+    if dialect == "postgresql":
+        nxt = pick.with_for_update(skip_locked=True).cte("next").prefix_with("MATERIALIZED")
+        return sa.update(work_items).where(w.id == nxt.c.id).values(values).returning(*work_items.c)
+    return sa.update(work_items).where(w.id == pick.scalar_subquery()).values(values).returning(*work_items.c)
+
+
 def claim_next(engine: sa.Engine, user: User, *, queue: str | None = None, today: date | None = None,
                now: datetime | None = None) -> WorkItem | None:
     """Claim the best item ``user`` may work (``None`` when there is none); commits at once."""
@@ -111,15 +121,8 @@ def claim_next(engine: sa.Engine, user: User, *, queue: str | None = None, today
     cond = claimable(user, today or now.date())
     if queue:
         cond = cond & (w.queue == queue)
-    pick = sa.select(w.id).where(cond).order_by(w.rank, w.id).limit(1)
-    values = {"status": "claimed", "claimed_by": user.id, "claimed_at": now, "updated_at": now}
-    if engine.dialect.name == "postgresql":
-        nxt = pick.with_for_update(skip_locked=True).cte("next").prefix_with("MATERIALIZED")
-        stmt = sa.update(work_items).where(w.id == nxt.c.id).values(values).returning(*work_items.c)
-        options: dict[str, Any] = {}
-    else:
-        stmt = sa.update(work_items).where(w.id == pick.scalar_subquery()).values(values).returning(*work_items.c)
-        options = {"sqlite_begin": "IMMEDIATE"}
+    stmt = claim_statement(engine.dialect.name, cond, user, now)
+    options = {"sqlite_begin": "IMMEDIATE"} if engine.dialect.name == "sqlite" else {}
     with engine.connect() as conn:
         conn.execution_options(**options)
         with conn.begin():
