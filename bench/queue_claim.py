@@ -141,7 +141,7 @@ def main() -> None:
             with engine.begin() as conn:
                 again = refresh(conn)
             print(f"queue refresh (no change): {again.updated} updated, {again.unchanged:,} unchanged in "
-                  f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
+                  f"{time.perf_counter() - t0:.1f} s ({', '.join(f'{k} {v:.1f}' for k, v in again.timings.items())})")  # fmt: skip
         if engine.dialect.name == "postgresql":
             with engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE work_items")

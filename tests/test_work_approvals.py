@@ -57,8 +57,15 @@ def test_threshold_refunds_and_decisions(world: tuple[sa.Engine, dict]) -> None:
         assert decided == [("mia", str(big.id)), ("max", str(refund.id))]
 
 
-def test_threshold_comes_from_settings_and_bad_requests_are_refused(world: tuple[sa.Engine, dict]) -> None:
+def test_threshold_comes_from_settings_and_bad_requests_are_refused(world: tuple[sa.Engine, dict], monkeypatch) -> None:  # noqa: ANN001
     engine, w = world
+    monkeypatch.setenv("EVERYCLAIM_WRITE_OFF_APPROVAL_THRESHOLD_CENTS", "-1")
+    with pytest.raises(Invalid, match="EVERYCLAIM_WRITE_OFF_APPROVAL_THRESHOLD_CENTS"), engine.begin() as conn:
+        ap.request(conn, w["users"]["bob"], w["items"]["A"], "write_off", "1.00", "x")
+    monkeypatch.setenv("EVERYCLAIM_WRITE_OFF_APPROVAL_THRESHOLD_CENTS", "100")
+    with engine.begin() as conn:  # the environment's threshold: $1.00
+        assert ap.request(conn, w["users"]["bob"], w["items"]["A"], "write_off", "1.01", "x").status == "pending"
+    monkeypatch.delenv("EVERYCLAIM_WRITE_OFF_APPROVAL_THRESHOLD_CENTS")
     bob, aud = w["users"]["bob"], w["users"]["aud"]
     strict = WorkSettings.from_env({"EVERYCLAIM_WRITE_OFF_APPROVAL_THRESHOLD_CENTS": "0"})
     with engine.begin() as conn:
@@ -68,8 +75,8 @@ def test_threshold_comes_from_settings_and_bad_requests_are_refused(world: tuple
         for kind, amount, reason in (("donate", "1", "x"), ("refund", "-5", "x"), ("refund", "1.001", "x"),
                                      ("refund", "abc", "x"), ("refund", "5", "  ")):  # fmt: skip
             with pytest.raises(Invalid):
-                ap.request(conn, bob, w["items"]["A"], kind, amount, reason)
+                ap.request(conn, bob, w["items"]["B"], kind, amount, reason)
         with pytest.raises(Forbidden):
-            ap.request(conn, aud, w["items"]["A"], "refund", "5", "x")
+            ap.request(conn, aud, w["items"]["B"], "refund", "5", "x")
         mine, n = ap.list_approvals(conn, bob, status=None)
-        assert n == 1 and mine[0].requested_by_name == "bob"
+        assert n == 2 and {m.requested_by_name for m in mine} == {"bob"}

@@ -95,7 +95,7 @@ def request(conn: sa.Connection, actor: User, item_id: int, kind: str, amount: D
             settings: WorkSettings | None = None, now: datetime | None = None) -> Approval:
     """Ask to write off or refund ``amount`` dollars on a work item."""
     require(actor, "approval.request")
-    settings = settings or WorkSettings()
+    settings = settings or WorkSettings.from_env()
     if kind not in KINDS:
         raise Invalid(f"kind must be one of {', '.join(KINDS)}")
     cents = _cents(amount)

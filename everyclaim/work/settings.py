@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+
+from everyclaim.work.errors import Invalid
 
 PREFIX = "EVERYCLAIM_"
 
@@ -24,4 +26,8 @@ class WorkSettings(BaseModel, frozen=True):
         """Settings from ``EVERYCLAIM_<FIELD>`` variables (upper case); unset fields keep their default."""
         env = os.environ if env is None else env
         values = {name: env[PREFIX + name.upper()] for name in cls.model_fields if PREFIX + name.upper() in env}
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            bad = ", ".join(f"{PREFIX}{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors())
+            raise Invalid(f"bad setting {bad}") from None

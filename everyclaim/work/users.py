@@ -103,7 +103,7 @@ def create_user(conn: sa.Connection, actor: User | None, username: str, password
     if not USERNAME.match(username):
         raise Invalid("a username is 2-64 lower-case letters, digits, '.', '_' or '-'")
     _check_role(role)
-    _check_password(password, settings or WorkSettings())
+    _check_password(password, settings or WorkSettings.from_env())
     if daily_capacity < 0:
         raise Invalid("daily capacity cannot be negative")
     if conn.execute(sa.select(users.c.id).where(users.c.username == username)).first():
@@ -145,7 +145,7 @@ def authenticate(conn: sa.Connection, username: str, password: str, *, settings:
     Returns rather than raises so the caller's transaction commits the failure count: after
     ``login_max_failures`` failures in a row the account locks for ``lockout_minutes``.
     """
-    settings = settings or WorkSettings()
+    settings = settings or WorkSettings.from_env()
     now = now or datetime.now(UTC)
     row = conn.execute(sa.select(users).where(users.c.username == username.strip().lower())).first()
     if row is None:
@@ -182,7 +182,7 @@ def set_password(conn: sa.Connection, actor: User, user_id: int, new_password: s
     if actor.id != user_id:
         require(actor, "users.manage")
     target = get_user(conn, user_id)
-    _check_password(new_password, settings or WorkSettings())
+    _check_password(new_password, settings or WorkSettings.from_env())
     now = now or datetime.now(UTC)
     conn.execute(sa.update(users).where(users.c.id == target.id).values(
         password_hash=hash_password(new_password), password_changed_at=now, failed_logins=0, locked_until=None))
