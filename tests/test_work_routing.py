@@ -157,3 +157,12 @@ def test_editing_rules_is_for_managers_and_audited(db: sa.Engine) -> None:
         assert '"general"' in logged.before and '"catch_all"' in logged.after
         rt.delete_rule(conn, mia, "sop.default")
         assert "sop.default" not in {s.rule.id for s in rt.list_rules(conn)}
+
+
+def test_rules_without_any_sop_route_and_leave_no_due_day(db: sa.Engine) -> None:
+    only = rt.RoutingRule(id="only", description="everything to one queue", queue="one")
+    with db.begin() as conn:
+        write_run(conn, _world())
+        refresh(conn, now=NOW, rules=[only])
+        items = _items(conn)
+    assert {(r.queue, r.routing_rule_id, r.sop_due) for r in items.values()} == {("one", "only", None)}

@@ -103,8 +103,8 @@ def source_select(run_id: int, as_of: date, rules: list[RoutingRule], calendar: 
         route.get("sop_action", sa.literal("")).label("sop_action"),
         route.get("assign_to", sa.literal("")).label("assign_to"),
         route.get("sop_from", sa.literal("")).label("sop_from"),
-        route.get("sop_days", sa.null()).label("sop_days"),
-        route.get("sop_start", sa.null()).label("sop_start"),
+        route.get("sop_days", sa.cast(sa.null(), sa.Integer)).label("sop_days"),
+        route.get("sop_start", sa.cast(sa.null(), sa.Date)).label("sop_start"),  # typed: PostgreSQL joins it to a date
     ).subquery("routed")  # fmt: skip
     cols = [routed.c[name] for name in routed.c.keys()]
     if calendar is None:

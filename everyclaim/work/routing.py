@@ -212,7 +212,7 @@ def compile_routes(rules: Sequence[RoutingRule], x: Any, as_of: date) -> dict[st
 
     def start(r: RoutingRule) -> Any:
         if r.sop is None:
-            return sa.null()
+            return sa.cast(sa.null(), sa.Date)
         if r.sop.start == "denial":
             return sa.case((x.days_since_denial.is_not(None), plus_days(as_of, -x.days_since_denial)), else_=None)
         return plus_days(as_of, 0)  # a date on both databases
@@ -225,7 +225,7 @@ def compile_routes(rules: Sequence[RoutingRule], x: Any, as_of: date) -> dict[st
         "sop_action": case(lambda r: sa.literal(r.sop.action if r.sop else ""), sa.literal("")),
         "sop_from": case(lambda r: sa.literal(r.sop.start if r.sop else ""), sa.literal("")),
         "sop_days": case(lambda r: sa.literal(r.sop.within_business_days if r.sop else None, sa.Integer), sa.null()),
-        "sop_start": sa.type_coerce(case(start, sa.null()), sa.Date),
+        "sop_start": sa.type_coerce(case(start, sa.cast(sa.null(), sa.Date)), sa.Date),
     }
 
 
