@@ -245,8 +245,14 @@ def _results_select(run_id: int, rules: RuleSet, settings: GateSettings) -> sa.S
                        else inner.c[c.name] for c in results.c))  # fmt: skip
 
 
+def triaged(conn: sa.Connection) -> bool:
+    """Whether the triage tables exist (one catalog look-up; read paths use it instead of ensure_tables)."""
+    return conn.dialect.has_table(conn, results.name)
+
+
 def latest_run(conn: sa.Connection, as_of: date | None = None) -> int | None:
-    ensure_tables(conn)
+    if not triaged(conn):
+        return None
     stmt = sa.select(runs.c.id).order_by(runs.c.id.desc()).limit(1)
     if as_of is not None:
         stmt = stmt.where(runs.c.as_of == as_of)
@@ -297,7 +303,8 @@ def explain_claim(conn: sa.Connection, pcn: str) -> dict[str, Any] | None:
     """The latest triage of one claim and the evidence behind it (its feature row), or ``None``."""
     from everyclaim.triage.features import triage_features
 
-    ensure_tables(conn)
+    if not triaged(conn):
+        return None
     r = results.c
     row = conn.execute(sa.select(results).where(r.pcn == pcn).order_by(r.run_id.desc()).limit(1)).mappings().first()
     if row is None:

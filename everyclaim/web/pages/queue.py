@@ -13,7 +13,9 @@ from everyclaim.web.data import ORDERS, TIERS, QueueFilter, queue_page
 from everyclaim.web.security import User
 from everyclaim.web.views import form_day, page
 from everyclaim.work import queue as work_queue
+from everyclaim.work import routing
 from everyclaim.work import touches as work_touches
+from everyclaim.work.refresh import DEFAULT_QUEUE
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,7 +29,8 @@ def _page_data(request: Request, user: User, f: QueueFilter) -> dict[str, object
     engine = request.app.state.engine
     with engine.connect() as conn:
         data = queue_page(conn, user, f, request.app.state.settings.page_size)
-        data["queues"] = [q["queue"] for q in work_queue.queue_counts(conn)]
+        # the queues the routing rules send work to (not a GROUP BY over every item on each page view)
+        data["queues"] = sorted({r.rule.queue for r in routing.list_rules(conn)} | {DEFAULT_QUEUE})
     return data
 
 
