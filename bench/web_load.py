@@ -86,8 +86,8 @@ def _generate_sql(n: int) -> list[str]:
         f"last_billed_date, submission_count, file_id, seg_index) "
         f"SELECT 'B' || lpad(i::text, 7, '0'), 'P' || (i % {PAYERS}), 'PAYER ' || (i % {PAYERS}), '837P', "
         f"5000 + (i * 7919) % 900000, '11', '1', '1234567893', 'W' || lpad(i::text, 9, '0'), 'DOE', 'JANE', 'P', "
-        f"DATE '2026-11-01' - (i % 400), DATE '2026-11-01' - (i % 400), DATE '2026-11-01' - (i % 400) + 3, "
-        f"DATE '2026-11-01' - (i % 400) + 3, 1, 1, i FROM generate_series(1::bigint, {n}) i",
+        f"DATE '2026-11-01' - (i % 400)::int, DATE '2026-11-01' - (i % 400)::int, DATE '2026-11-01' - (i % 400)::int + 3, "
+        f"DATE '2026-11-01' - (i % 400)::int + 3, 1, 1, i FROM generate_series(1::bigint, {n}) i",
         "INSERT INTO claim_lines (claim_id, line_no, procedure_qualifier, procedure, charge_cents, units, "
         "service_date, seg_index) SELECT id, 1, 'HC', '99213', charge_cents, 1, service_from, 0 FROM claims",
         f"INSERT INTO triage_runs (as_of, started_at, seconds, claims, packs) VALUES (DATE '2026-11-02', now(), 0, {n}, 'bench')",
