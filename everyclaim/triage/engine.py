@@ -148,6 +148,7 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
     ensure_tables(conn)
     register_sqlite(conn)
     settings = settings or GateSettings()
+    cache = _big_cache(conn)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -165,13 +166,32 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
     run_id = int(conn.execute(sa.insert(runs).values(as_of=as_of, started_at=started, claims=n,
                                                      packs=",".join(rules.packs))).inserted_primary_key[0])  # fmt: skip
     _store_rule_state(conn, run_id, rules, gate)
-    conn.execute(sa.insert(results).from_select([c.name for c in results.c], _results_select(run_id, rules, settings)))
+    # the first matching rule per claim, evaluated once into a table (SQLite would flatten a subquery and
+    # evaluate the whole rule CASE again wherever the result refers to it)
+    matched = feat.stage_table(conn, "matched", rules_select(rules).cte("matched"))
     lap("rules")
+    conn.execute(sa.insert(results).from_select([c.name for c in results.c],
+                                                _results_select(run_id, matched, settings)))  # fmt: skip
+    lap("results")
+    _rank(conn, run_id)
+    lap("priority")
     result = summarise(conn, run_id, as_of)
     lap("summary")
     result.timings = timings
     conn.execute(sa.update(runs).where(runs.c.id == run_id).values(seconds=sum(timings.values())))
+    if cache is not None:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
     return result
+
+
+def _big_cache(conn: sa.Connection) -> int | None:
+    """On SQLite, a 128 MiB page cache for the run (the staged tables are re-read by every join); the
+    connection's own setting is returned so it can be put back."""
+    if conn.dialect.name != "sqlite":
+        return None
+    old = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql("PRAGMA cache_size=-131072")
+    return int(old) if old is not None else None
 
 
 def _store_rule_state(conn: sa.Connection, run_id: int, rules: RuleSet, gate: dict[str, Decision]) -> None:
@@ -187,9 +207,9 @@ def _store_rule_state(conn: sa.Connection, run_id: int, rules: RuleSet, gate: di
         conn.execute(sa.insert(rule_state), rows)
 
 
-def _results_select(run_id: int, rules: RuleSet, settings: GateSettings) -> sa.Select[Any]:
+def _results_select(run_id: int, matched: Any, settings: GateSettings) -> sa.Select[Any]:
+    """The result rows; ``matched`` has (atb_row_id, rule_id): ``rules_select(rules)`` or a table of it."""
     f, rs = feat.triage_features, rule_state
-    matched = rules_select(rules).subquery("matched")
     r = sa.select(rs).where(rs.c.run_id == run_id).subquery("r")
     rule_id = sa.func.coalesce(matched.c.rule_id, "")
     credit_guard = (f.c.balance_cents < 0) & sa.func.coalesce(r.c.action, "review").not_in(("refund", "review"))
@@ -222,27 +242,34 @@ def _results_select(run_id: int, rules: RuleSet, settings: GateSettings) -> sa.S
         (action == "write_off", 0),
         else_=sa.cast(sa.func.round(f.c.balance_cents * rate * gross_ratio), sa.BigInteger),
     )
-    inner = (
-        sa.select(
-            sa.literal(run_id).label("run_id"), f.c.atb_row_id, f.c.claim_id, f.c.pcn, f.c.payer_id,
-            tier.label("tier"), action.label("action"), root.label("root_cause"),
-            sa.case((credit_guard, GUARD_ID), else_=rule_id).label("rule_id"), rule_id.label("matched_rule_id"),
-            mode.label("mode"),
-            hint.label("hint"),
-            sa.case((credit_guard | sampled, ""), else_=sa.func.coalesce(r.c.adjustment_code, "")).label("adjustment_code"),
-            sa.case((credit_guard, None), else_=r.c.confidence).label("confidence"),
-            f.c.balance_cents, expected.label("expected_recovery_cents"),
-            sa.case((sampled, sa.true()), else_=sa.false()).label("sampled"),
-        )
+    row = {
+        "run_id": sa.literal(run_id), "atb_row_id": f.c.atb_row_id, "claim_id": f.c.claim_id, "pcn": f.c.pcn,
+        "payer_id": f.c.payer_id, "tier": tier, "action": action, "root_cause": root,
+        "rule_id": sa.case((credit_guard, GUARD_ID), else_=rule_id), "matched_rule_id": rule_id, "mode": mode,
+        "hint": hint,
+        "adjustment_code": sa.case((credit_guard | sampled, ""), else_=sa.func.coalesce(r.c.adjustment_code, "")),
+        "confidence": sa.case((credit_guard, None), else_=r.c.confidence), "balance_cents": f.c.balance_cents,
+        "expected_recovery_cents": expected, "priority": sa.null(),
+        "sampled": sa.case((sampled, sa.true()), else_=sa.false()),
+    }  # fmt: skip
+    return (
+        sa.select(*(row[c.name].label(c.name) for c in results.c))
         .select_from(f.join(matched, matched.c.atb_row_id == f.c.atb_row_id).outerjoin(r, r.c.rule_id == matched.c.rule_id))
-        .subquery("inner")
     )  # fmt: skip
-    staff = inner.c.tier.in_(("hinted", "manual"))
-    rank = sa.func.row_number().over(
-        partition_by=staff, order_by=(inner.c.expected_recovery_cents.desc(), inner.c.balance_cents.desc(), inner.c.pcn)
-    )
-    return sa.select(*(sa.case((staff, rank), else_=None).label("priority") if c.name == "priority"
-                       else inner.c[c.name] for c in results.c))  # fmt: skip
+
+
+def _rank(conn: sa.Connection, run_id: int) -> None:
+    """``priority``: 1.. over the claims staff work (hinted, manual), by expected recovery, then balance.
+    A separate UPDATE: a window over the result SELECT would make SQLite evaluate its CASEs again."""
+    r = results.c
+    ranked = (
+        sa.select(r.atb_row_id, sa.func.row_number().over(
+            order_by=(r.expected_recovery_cents.desc(), r.balance_cents.desc(), r.pcn)).label("rk"))
+        .where(r.run_id == run_id, r.tier.in_(("hinted", "manual")))
+        .subquery("ranked")
+    )  # fmt: skip
+    conn.execute(sa.update(results).where(r.run_id == run_id, r.atb_row_id == ranked.c.atb_row_id)
+                 .values(priority=ranked.c.rk))  # fmt: skip
 
 
 def triaged(conn: sa.Connection) -> bool:

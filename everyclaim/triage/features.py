@@ -168,7 +168,7 @@ def build_features(conn: sa.Connection, as_of: date) -> int:
     snap = latest_snapshot(conn, as_of)
     if snap is None:
         return 0
-    stmt = features_select(snap[0], as_of, stage=lambda name, sel: _stage(conn, name, sel))
+    stmt = features_select(snap[0], as_of, stage=lambda name, sel: stage_table(conn, name, sel))
     cols = [c.name for c in stmt.selected_columns]
     conn.execute(sa.insert(triage_features).from_select(cols, stmt))
     return int(conn.execute(sa.select(sa.func.count()).select_from(triage_features)).scalar_one())
@@ -301,6 +301,31 @@ def _acks(open_rows: sa.CTE) -> sa.CTE:
     ).group_by(ranked.c.claim_id).cte("acks")  # fmt: skip
 
 
+def _open_claim_ids(open_rows: sa.CTE) -> sa.Select[Any]:
+    return sa.select(open_rows.c.claim_id).where(open_rows.c.claim_id.is_not(None))
+
+
+def _twins(open_rows: sa.CTE) -> sa.CTE:
+    """Open claims with a paid twin: another claim (another PCN) of the same subscriber, service date and
+    charge that a live 835 paid (the ``claims(subscriber_id, service_from)`` index keeps this linear)."""
+    c, c2, cp2 = t.claims, t.claims.alias("c2"), t.claim_payments.alias("cp2")
+    twin = sa.exists().where(
+        c2.c.id != c.c.id, c2.c.pcn != c.c.pcn, c2.c.subscriber_id == c.c.subscriber_id,
+        c2.c.service_from == c.c.service_from, c2.c.charge_cents == c.c.charge_cents, c2.c.subscriber_id != "",
+        sa.exists().where(cp2.c.claim_id == c2.c.id, cp2.c.paid_cents > 0, cp2.c.is_reversal.is_(False)),
+    )  # fmt: skip
+    return sa.select(c.c.id.label("claim_id")).where(c.c.id.in_(_open_claim_ids(open_rows)), twin).cte("twins")
+
+
+def _modified(open_rows: sa.CTE) -> sa.CTE:
+    """Open claims with a line carrying a distinct-procedural-service modifier (59, XE, XP, XS, XU)."""
+    ln = t.claim_lines
+    modifier = sa.or_(*(("," + ln.c.modifiers + ",").like(f"%,{m},%") for m in DISTINCT_MODIFIERS))
+    return (sa.select(ln.c.claim_id).distinct()
+            .where(ln.c.claim_id.in_(_open_claim_ids(open_rows)), ln.c.modifiers != "", modifier)
+            .cte("modified"))  # fmt: skip
+
+
 def _payer_ratio() -> sa.CTE:
     cp = t.claim_payments.c
     paid = cp.status.in_(PAID_STATUSES[:1]) & cp.is_reversal.is_(False) & (cp.charge_cents > 0)
@@ -313,7 +338,7 @@ def _bool(cond: Any) -> sa.ColumnElement[bool]:
     return sa.case((cond, sa.true()), else_=sa.false())
 
 
-def _stage(conn: sa.Connection, name: str, cte: sa.CTE) -> Any:
+def stage_table(conn: sa.Connection, name: str, cte: sa.CTE) -> Any:
     """Materialise a per-claim step into an indexed temporary table (SQLite's planner scans a CTE once
     per outer row in a many-way LEFT JOIN, which is quadratic); return it as a selectable."""
     tmp = f"tmp_triage_{name}"
@@ -321,7 +346,7 @@ def _stage(conn: sa.Connection, name: str, cte: sa.CTE) -> Any:
     sql = str(sel.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {tmp} AS {sql}")
-    keys = [c for c in ("claim_id", "id") if c in sel.selected_columns]
+    keys = [c for c in ("claim_id", "id", "atb_row_id") if c in sel.selected_columns]
     for key in keys:
         conn.exec_driver_sql(f"CREATE INDEX ix_{tmp}_{key} ON {tmp} ({key})")
     return sa.table(tmp, *(sa.column(c.name, c.type) for c in sel.selected_columns)).alias(name)
@@ -330,7 +355,7 @@ def _stage(conn: sa.Connection, name: str, cte: sa.CTE) -> Any:
 def features_select(snapshot_id: int, as_of: date, stage: Any = None) -> sa.Select[Any]:
     """The SELECT behind ``triage_features`` (one row per open ATB row of ``snapshot_id``).
 
-    With ``stage(name, cte)`` the per-claim steps are materialised first (see :func:`_stage`);
+    With ``stage(name, cte)`` the per-claim steps are materialised first (see :func:`stage_table`);
     without it the whole thing is one statement of CTEs (for review and other engines).
     """
     def keep(name: str, cte: sa.CTE) -> Any:
@@ -346,9 +371,11 @@ def features_select(snapshot_id: int, as_of: date, stage: Any = None) -> sa.Sele
     top = keep("top_denial", _top_denial(adj, last, denial_cats))
     rr = keep("last_rarcs", _rarcs(last))
     ak = keep("acks", _acks(o))
+    tw = keep("twins", _twins(o))
+    md_ = keep("modified", _modified(o))
     ratio = _payer_ratio()
-    c, pp, cop, ln = t.claims, t.payer_profiles, t.claim_other_payers, t.claim_lines
-    c2, cp2 = t.claims.alias("c2"), t.claim_payments.alias("cp2")
+    c, pp, cop = t.claims, t.payer_profiles, t.claim_other_payers
+    c2 = t.claims.alias("c2")
     rend = t.claims.alias("rend")
 
     service = sa.func.coalesce(c.c.service_from, o.c.service_date)
@@ -357,12 +384,6 @@ def features_select(snapshot_id: int, as_of: date, stage: Any = None) -> sa.Sele
     d_adj = days_since(last.c.payment_date, as_of)
     denied = sa.func.coalesce(at.c.last_denied, 0) > 0
     d_denial = sa.case((denied, d_adj))
-    modifier = sa.or_(*(("," + ln.c.modifiers + ",").like(f"%,{m},%") for m in DISTINCT_MODIFIERS))
-    twin_claim = sa.exists().where(
-        c2.c.id != c.c.id, c2.c.pcn != c.c.pcn, c2.c.subscriber_id == c.c.subscriber_id,
-        c2.c.service_from == c.c.service_from, c2.c.charge_cents == c.c.charge_cents, c2.c.subscriber_id != "",
-        sa.exists().where(cp2.c.claim_id == c2.c.id, cp2.c.paid_cents > 0, cp2.c.is_reversal.is_(False)),
-    )  # fmt: skip
     other_paid = sa.func.coalesce(pt.c.paid_count, 0) - sa.case((last.c.paid_cents > 0, 1), else_=0)
     tenure = (sa.select(rend.c.rendering_npi, sa.func.min(rend.c.service_from).label("first_service"))
               .where(rend.c.rendering_npi != "").group_by(rend.c.rendering_npi).cte("tenure"))  # fmt: skip
@@ -378,7 +399,7 @@ def features_select(snapshot_id: int, as_of: date, stage: Any = None) -> sa.Sele
         _bool(c.c.id.is_not(None)).label("matched"),
         c.c.responsibility.label("claim_responsibility"), c.c.frequency, c.c.submission_count,
         _bool(sa.func.coalesce(c.c.prior_auth, "") != "").label("has_prior_auth"),
-        _bool(sa.exists().where(ln.c.claim_id == c.c.id, modifier)).label("has_distinct_modifier"),
+        _bool(md_.c.claim_id.is_not(None)).label("has_distinct_modifier"),
         days_since(tenure.c.first_service, as_of).label("rendering_tenure_days"),
         _bool(sa.exists().where(cop.c.claim_id == c.c.id, cop.c.responsibility.in_(("S", "T")))).label(
             "has_secondary_coverage"),
@@ -407,7 +428,7 @@ def features_select(snapshot_id: int, as_of: date, stage: Any = None) -> sa.Sele
         sa.func.coalesce(at.c.pr, 0).label("ledger_pr_cents"),
         contractual.label("ledger_contractual_cents"),
         (contractual - o.c.adjustments_cents).label("contractual_unposted_cents"),
-        _bool((other_paid > 0) | twin_claim).label("paid_twin"),
+        _bool((other_paid > 0) | tw.c.claim_id.is_not(None)).label("paid_twin"),
         sa.func.coalesce(last.c.status, "").label("last_status"),
         last.c.paid_cents.label("last_paid_cents"),
         last.c.patient_resp_cents.label("last_pr_cents"),
@@ -435,5 +456,7 @@ def features_select(snapshot_id: int, as_of: date, stage: Any = None) -> sa.Sele
             .outerjoin(ak, ak.c.claim_id == o.c.claim_id)
             .outerjoin(ratio, ratio.c.payer_id == sa.func.coalesce(c.c.payer_id, o.c.payer_id))
             .outerjoin(tenure, tenure.c.rendering_npi == c.c.rendering_npi)
+            .outerjoin(tw, tw.c.claim_id == o.c.claim_id)
+            .outerjoin(md_, md_.c.claim_id == o.c.claim_id)
         )
     )
