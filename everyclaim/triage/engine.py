@@ -148,7 +148,6 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
     ensure_tables(conn)
     register_sqlite(conn)
     settings = settings or GateSettings()
-    cache = _big_cache(conn)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -179,19 +178,8 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
     lap("summary")
     result.timings = timings
     conn.execute(sa.update(runs).where(runs.c.id == run_id).values(seconds=sum(timings.values())))
-    if cache is not None:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
     return result
 
-
-def _big_cache(conn: sa.Connection) -> int | None:
-    """On SQLite, a 128 MiB page cache for the run (the staged tables are re-read by every join); the
-    connection's own setting is returned so it can be put back."""
-    if conn.dialect.name != "sqlite":
-        return None
-    old = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql("PRAGMA cache_size=-131072")
-    return int(old) if old is not None else None
 
 
 def _store_rule_state(conn: sa.Connection, run_id: int, rules: RuleSet, gate: dict[str, Decision]) -> None:
