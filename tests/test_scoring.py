@@ -119,6 +119,12 @@ def test_priors_when_history_is_thin() -> None:
     assert p[1] == pytest.approx(p[0] / 2)  # half-life 90 days
 
 
+def test_score_on_an_empty_ledger_says_so(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'empty.db'}"
+    r = CliRunner().invoke(app, ["score", "--as-of", AS_OF.isoformat(), "--db", db])
+    assert r.exit_code == 1 and "Scored 0 open claims" in r.output and "priors" in r.output
+
+
 def test_settings_override_and_errors(tmp_path: Path) -> None:
     assert load_settings().touch_cost_cents() == pytest.approx(500)  # $30/h x 10 min
     mine = tmp_path / "my.yaml"

@@ -189,6 +189,7 @@ def simulate_cmd(
     else:
         print_simulation(result)
     _chart_note(chart, as_json)
+    raise typer.Exit(0 if result.claims else 1)
 
 
 def _scored_run(conn: sa.Connection, day: date | None, settings: Settings) -> int:

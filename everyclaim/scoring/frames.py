@@ -57,7 +57,8 @@ def _days(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _dates(values: list[date | None]) -> np.ndarray:
-    return np.array([np.datetime64(v, "D") if v is not None else np.datetime64("NaT") for v in values])
+    return np.array([np.datetime64(v, "D") if v is not None else np.datetime64("NaT") for v in values],
+                    dtype="datetime64[D]")
 
 
 def payer_ratio_select() -> sa.Select:  # type: ignore[type-arg]
