@@ -339,3 +339,32 @@ def test_every_template_compiles() -> None:
     assert len(names) >= 12
     for name in names:
         env.get_template(name)  # raises TemplateSyntaxError with the file and line
+
+
+def test_a_long_queue_is_counted_up_to_the_limit_and_paging_still_works(world: World) -> None:
+    c = world.client("manager", count_limit=3, page_size=2)
+    first = c.get("/api/queue").json()
+    assert first["total"] == 3 and first["capped"] is True and len(first["items"]) == 2
+    assert "3+ claims" in c.get("/queue").text
+    third = c.get("/api/queue", params={"page": 3}).json()  # past the counted pages: still served
+    assert third["items"] and third["page"] == 3
+
+
+def test_users_reset_password_on_the_command_line(world: World) -> None:
+    from typer.testing import CliRunner
+
+    from everyclaim.cli import app
+
+    r = CliRunner().invoke(app, ["users", "reset-password", "auditor", "--password-stdin", "--db", world.url],
+                           input="a new auditor passphrase\n")
+    assert r.exit_code == 0, r.output
+    login(world.client(), "auditor", "a new auditor passphrase")
+    with world.engine.connect() as conn:
+        entry = conn.execute(sa.select(audit_log).where(audit_log.c.action == "user.password")
+                             .order_by(audit_log.c.id.desc())).first()
+    assert entry is not None and entry.username == "system"
+    bad = CliRunner().invoke(app, ["users", "reset-password", "auditor", "--password-stdin", "--db", world.url],
+                             input="short\n")
+    assert bad.exit_code == 1
+    CliRunner().invoke(app, ["users", "reset-password", "auditor", "--password-stdin", "--db", world.url],
+                       input=PASSWORD + "\n")  # the shared PG world

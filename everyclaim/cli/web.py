@@ -80,7 +80,7 @@ def reset_password(
     try:
         with engine.begin() as conn:
             user = work_users.get_by_username(conn, username)
-            work_users.set_password(conn, None, user.id, password)  # type: ignore[arg-type]
+            work_users.set_password(conn, None, user.id, password)
     except WorkError as exc:
         err.print(f"[red]{exc.code}[/red]: {exc.message}", highlight=False)
         raise typer.Exit(1) from None

@@ -75,9 +75,12 @@ def _conn_read(request: Request, fn: Any, *args: Any) -> Any:
 async def api_queue(request: Request, user: User, queue: str = "", tier: str = "", payer: str = "",
                     search: str = "", status: str = "open", order: str = "rank",
                     page: Annotated[int, Query(ge=1, le=100_000)] = 1, mine: bool = False) -> ApiJSON:
-    """A page of the caller's queue: items ordered by rank (deadline urgency, then net value)."""
+    """A page of the caller's queue: items ordered by rank (deadline urgency, then net value).
+
+    ``total`` is counted up to a limit (``capped`` true: there are at least that many)."""
     f = QueueFilter(queue.strip(), tier, payer.strip(), search.strip(), status, order, page, mine)
-    data = await run_in_threadpool(_conn_read, request, queue_page, user, f, request.app.state.settings.page_size)
+    settings = request.app.state.settings
+    data = await run_in_threadpool(_conn_read, request, queue_page, user, f, settings.page_size, settings.count_limit)
     return ApiJSON(data)
 
 

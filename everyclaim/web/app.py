@@ -47,6 +47,7 @@ class WebSettings:
     login_attempts: int = 5  # failed logins per address or user name ...
     login_window_seconds: float = 300.0  # ... within this window, then 429
     page_size: int = 50
+    count_limit: int = 2000  # a queue's total is counted up to here, then shown as "2,000+"
     user_cache_seconds: float = 5.0  # a role change or deactivation takes effect within this
 
     @classmethod

@@ -68,13 +68,18 @@ class QueueFilter:
         return urlencode({k: v for k, v in values.items() if v not in ("", None)})
 
 
-def queue_page(conn: sa.Connection, user: User, f: QueueFilter, page_size: int,
+def queue_page(conn: sa.Connection, user: User, f: QueueFilter, page_size: int, count_limit: int,
                today: date | None = None) -> dict[str, Any]:
-    """A page of the user's queue (billers: their items and what they may claim; leads: everything)."""
+    """A page of the user's queue (billers: their items and what they may claim; leads: everything).
+
+    The total is counted up to ``count_limit`` (then shown as "2,000+"): a page stays fast however long
+    the queue is."""
+    counted = max(count_limit, f.page * page_size + 1)  # paging past the counted pages still shows a next
     items, total = work_queue.list_queue(
         conn, user, queue=f.queue or None, status=None if f.status == "all" else f.status, tier=f.tier or None,
         payer_id=f.payer or None, search=f.search or None, mine=f.mine, today=today,
-        limit=page_size, offset=(f.page - 1) * page_size, order=f.order)  # fmt: skip
+        limit=page_size, offset=(f.page - 1) * page_size, order=f.order,
+        count_limit=counted)  # fmt: skip
     claims = _claim_facts(conn, [i.claim_id for i in items if i.claim_id is not None])
     today = today or date.today()
     rows = []
@@ -87,8 +92,9 @@ def queue_page(conn: sa.Connection, user: User, f: QueueFilter, page_size: int,
             "deadline_days": (item.deadline - today).days if item.deadline else None,
             "held_by_me": item.claimed_by == user.id,
         })  # fmt: skip
+    capped = total >= counted
     pages = max(1, -(-total // page_size))
-    return {"items": rows, "total": total, "page": f.page, "pages": pages, "page_size": page_size}
+    return {"items": rows, "total": total, "capped": capped, "page": f.page, "pages": pages, "page_size": page_size}
 
 
 def _claim_facts(conn: sa.Connection, claim_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -193,8 +193,9 @@ ORDERS = {"rank": (w.rank, w.id), "balance": (w.balance_cents.desc(), w.id), "de
 def list_queue(conn: sa.Connection, user: User, *, queue: str | None = None, status: str | None = "open",
                tier: str | None = None, payer_id: str | None = None, search: str | None = None,
                mine: bool = False, today: date | None = None, limit: int = 50, offset: int = 0,
-               order: str = "rank") -> tuple[list[WorkItem], int]:
-    """A page of items and how many match in all.
+               order: str = "rank", count_limit: int | None = None) -> tuple[list[WorkItem], int]:
+    """A page of items and how many match in all (at most ``count_limit``: counting stops there, so a
+    page of a million-item queue does not scan the million).
 
     Billers see the items they hold or may claim; managers, admins and auditors see every item
     (``mine=True`` narrows anyone to the items assigned to or held by them)."""
@@ -217,7 +218,10 @@ def list_queue(conn: sa.Connection, user: User, *, queue: str | None = None, sta
         where.append(w.payer_id == payer_id)
     if search:
         where.append(w.pcn.startswith(search.strip(), autoescape=True))
-    total = conn.execute(sa.select(sa.func.count()).select_from(work_items).where(*where)).scalar_one()
+    matching = sa.select(w.id).where(*where)
+    if count_limit is not None:
+        matching = matching.limit(count_limit)
+    total = conn.execute(sa.select(sa.func.count()).select_from(matching.subquery())).scalar_one()
     rows = conn.execute(sa.select(work_items).where(*where).order_by(*ORDERS[order]).limit(limit).offset(offset))
     return [_item(r) for r in rows], int(total)
 

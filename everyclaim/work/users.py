@@ -176,10 +176,11 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)  # SQLite hands back naive UTC
 
 
-def set_password(conn: sa.Connection, actor: User, user_id: int, new_password: str, *,
+def set_password(conn: sa.Connection, actor: User | None, user_id: int, new_password: str, *,
                  settings: WorkSettings | None = None, now: datetime | None = None) -> None:
-    """An admin resets anyone's password; a user changes their own. Unlocks the account."""
-    if actor.id != user_id:
+    """An admin resets anyone's password; a user changes their own; ``actor`` None is the command line
+    (``everyclaim users reset-password``, audited as the system). Unlocks the account."""
+    if actor is not None and actor.id != user_id:
         require(actor, "users.manage")
     target = get_user(conn, user_id)
     _check_password(new_password, settings or WorkSettings.from_env())

@@ -28,7 +28,8 @@ def queue_filter(queue: str, tier: str, payer: str, search: str, status: str, or
 def _page_data(request: Request, user: User, f: QueueFilter) -> dict[str, object]:
     engine = request.app.state.engine
     with engine.connect() as conn:
-        data = queue_page(conn, user, f, request.app.state.settings.page_size)
+        settings = request.app.state.settings
+        data = queue_page(conn, user, f, settings.page_size, settings.count_limit)
         # the queues the routing rules send work to (not a GROUP BY over every item on each page view)
         data["queues"] = sorted({r.rule.queue for r in routing.list_rules(conn)} | {DEFAULT_QUEUE})
     return data
