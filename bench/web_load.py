@@ -73,6 +73,13 @@ def build(base: str, claims: int) -> str:
     return url
 
 
+def _mix(col: str, k: int, salt: str = "") -> str:
+    """A deterministic pseudo-random 0..k-1 from an id (PostgreSQL's ``hashtext``), independent of the
+    rank's ``id % 120``: payer, queue and skill must not line up with the queue order, or every filter
+    would look like the worst case to the planner."""
+    return f"(abs(hashtext({col}::text || '{salt}')) % {k})"
+
+
 def _generate_sql(n: int) -> list[str]:
     queues = "ARRAY[" + ",".join(f"'{q}'" for q in QUEUES) + "]"
     return [
@@ -84,7 +91,7 @@ def _generate_sql(n: int) -> list[str]:
         f"INSERT INTO claims (pcn, payer_id, payer_name, kind, charge_cents, pos, frequency, billing_npi, "
         f"subscriber_id, patient_last, patient_first, responsibility, service_from, service_to, first_billed_date, "
         f"last_billed_date, submission_count, file_id, seg_index) "
-        f"SELECT 'B' || lpad(i::text, 7, '0'), 'P' || (i % {PAYERS}), 'PAYER ' || (i % {PAYERS}), '837P', "
+        f"SELECT 'B' || lpad(i::text, 7, '0'), 'P' || {_mix('i', PAYERS)}, 'PAYER ' || {_mix('i', PAYERS)}, '837P', "
         f"5000 + (i * 7919) % 900000, '11', '1', '1234567893', 'W' || lpad(i::text, 9, '0'), 'DOE', 'JANE', 'P', "
         f"DATE '2026-11-01' - (i % 400)::int, DATE '2026-11-01' - (i % 400)::int, DATE '2026-11-01' - (i % 400)::int + 3, "
         f"DATE '2026-11-01' - (i % 400)::int + 3, 1, 1, i FROM generate_series(1::bigint, {n}) i",
@@ -103,7 +110,8 @@ def _generate_sql(n: int) -> list[str]:
         f"SELECT pcn, claim_id, payer_id, 1, tier, action, root_cause, rule_id, hint, balance_cents, "
         f"expected_recovery_cents, DATE '2026-11-02' + (claim_id % 120)::int, "
         f"(claim_id % 120) * 10000000 + (1000000 - expected_recovery_cents % 1000000), "
-        f"({queues})[1 + claim_id % 5], (ARRAY['', 'appeals', 'coding', ''])[1 + claim_id % 4], 'bench', 'open', "
+        f"({queues})[1 + {_mix('claim_id', 5, 'q')}], (ARRAY['', 'appeals', 'coding', ''])[1 + {_mix('claim_id', 4, 's')}], "
+        f"'bench', 'open', "
         f"action, DATE '2026-11-02' + (claim_id % 30)::int, now(), now() FROM triage_results",
     ]
 
