@@ -57,6 +57,8 @@ class SegNode:
     # ``ok(elements, delimiters)``: True only when checking the elements would report nothing (the
     # walker's fast path; on False it runs the full check, which words the findings). See _checker.
     ok: Callable[[list[str], Any], bool] | None = None
+    # the same answer as ``ok`` from the compiled core (native.py), or None without it
+    check: Any = None
 
 
 @dataclass(slots=True, eq=False)
@@ -75,7 +77,7 @@ class LoopNode:
     # compiled for the walker's fast path (see _compile):
     must: tuple[SegNode | LoopNode, ...] = ()  # ``required`` less a required trigger (always present)
     # seg_id -> (qualifier element or 0, qualifier is a component, {value: entries}, default entries); an
-    # entry is (pos, simple, node, node.pos, node.max_use, node.ok, candidate, node's loop id), simple = the
+    # entry is (pos, simple, node, node.pos, node.max_use, node.ok, candidate, node's loop id, node.check), simple = the
     # candidate opens no loop, is not implied and is not an HL (the walker's inline case)
     fast: dict[str, tuple[int, int, dict[str, tuple[tuple, ...]], tuple[tuple, ...]]] = field(default_factory=dict)
 
@@ -116,6 +118,7 @@ def load_guide(kind: str) -> Guide:
         for c in loop.children:
             if isinstance(c, SegNode):
                 c.ok = _checker(c)
+                c.check = _native_check(c)
                 c.identifies = name_loop and c.id == "REF" and c.max_use == 1
     _compile(root)
     posted_ids = frozenset(seg for (_, seg) in posted)
@@ -244,7 +247,7 @@ def _matcher(cands: tuple[Candidate, ...]):  # noqa: ANN202
         return None
     def entry(c: Candidate) -> tuple:
         simple = not c.enter and c.implicit is None and c.seg.id != "HL" and not c.seg.identifies
-        return (c.pos, simple, c.seg, c.seg.pos, c.seg.max_use, c.seg.ok, c, c.seg.loop.id)
+        return (c.pos, simple, c.seg, c.seg.pos, c.seg.max_use, c.seg.ok, c, c.seg.loop.id, c.seg.check)
 
     default = tuple(entry(c) for c in cands if c.qual is None)
     if not quals:
@@ -347,6 +350,49 @@ def _checker(node: SegNode) -> Callable[[list[str], Any], bool]:
     ns: dict[str, object] = {"MMDD": MMDD, "foreign": _foreign_separator, **consts}
     exec(compile(src, f"<guide check {node.loop.id}/{node.id}>", "exec"), ns)  # noqa: S102 - generated above
     return ns["ok"]  # type: ignore[return-value]
+
+
+# The same test as data for the compiled core (_fast.c ``Check``): kinds as numbered there.
+_AN, _R, _N, _DT8, _DT6, _TM, _ANY, _FALSE = range(8)
+
+
+def _test_spec(spec: ElementSpec) -> tuple[int, int, int, frozenset[str] | None, int]:
+    """(kind, min, max, codes, codes only): what :func:`_value_test` generates, as data."""
+    t, lo, hi = spec.type, spec.min, spec.max
+    if t in ("AN", "ID"):
+        only = spec.codes is not None and all(lo <= len(c) <= hi for c in spec.codes)
+        return (_AN, lo, hi, spec.codes, int(only))
+    if t == "R":
+        return (_R, lo, hi, None, 0)
+    if t[0] == "N":
+        return (_N, lo, hi, None, 0)
+    if t == "DT":
+        return ((_DT8 if lo == hi == 8 else _DT6 if lo == hi == 6 else _FALSE), lo, hi, None, 0)
+    if t == "TM":
+        return (_TM, lo, hi, None, 0)
+    return (_ANY, lo, hi, None, 0)
+
+
+def check_spec(node: SegNode) -> tuple[int, int, int, tuple]:
+    """``node``'s element check as data for ``_fast.Check`` (the same answers as :func:`_checker_source`)."""
+    specs = node.elements
+    need = max((s.pos for s in specs if s is not None and s.usage == "R"), default=0) + 1
+    out = []
+    for s in specs:
+        if s is None:
+            continue
+        if s.components is None:
+            out.append((s.pos, int(s.usage == "R"), _test_spec(s), None))
+            continue
+        comps = tuple((j, int(cs.usage == "R"), _test_spec(cs)) for j, cs in enumerate(s.components) if cs is not None)
+        out.append((s.pos, int(s.usage == "R"), None, (int(len(s.components) > 1), comps)))
+    return (len(specs) + 1, need, int(node.id == "DTP"), tuple(out))
+
+
+def _native_check(node: SegNode) -> Any:
+    from everyclaim.x12 import native  # noqa: PLC0415
+
+    return native._fast.Check(*check_spec(node)) if native.available() else None
 
 
 def iter_loops(loop: LoopNode):  # noqa: ANN201 - a small generator helper for tests and tools

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from everyclaim.ledger.records import Problem
+from everyclaim.x12 import native
 from everyclaim.x12.errors import X12Rejected, reject
 from everyclaim.x12.segments import Delimiters, Segment
 
@@ -191,6 +192,7 @@ def _segments(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iter
     buf = buf.lstrip(_WHITESPACE)
     d = _header(buf, name)
     new = tuple.__new__
+    split = native.splitter()
     index = 0
     while True:
         term, sep = d.segment, d.element
@@ -198,7 +200,18 @@ def _segments(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iter
         parts = buf.split(term)
         buf = "" if eof else parts.pop()
         resync = False
-        for i, part in enumerate(parts):
+        i, n = 0, len(parts)
+        while i < n:
+            if split is not None:  # the compiled loop, up to the next ISA-like segment (same results)
+                it = split(parts, i, ws, sep, d, index, Segment)
+                yield from it
+                if it.index != index:
+                    sid = it.sid
+                i, index = it.i, it.index
+                if i >= n:
+                    break
+            part = parts[i]
+            i += 1
             if part and (part[0] in ws or part[-1] in ws):
                 part = part.strip(ws)
             if not part:
@@ -210,7 +223,7 @@ def _segments(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iter
                 nd = _isa_delimiters(part + term, name, index + 1, d)
                 if nd.segment != term or nd.element != sep:
                     # re-split the rest with the new delimiters (at the end of input ``buf`` holds nothing)
-                    buf = term.join([part, *parts[i + 1:]] + ([] if eof else [buf]))
+                    buf = term.join([part, *parts[i:]] + ([] if eof else [buf]))
                     d, resync = nd, True
                     break
                 if nd != d:

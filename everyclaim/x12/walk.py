@@ -66,6 +66,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from everyclaim.ledger.records import Problem
+from everyclaim.x12 import native
 from everyclaim.x12.errors import X12Rejected
 from everyclaim.x12.guide import Candidate, ElementSpec, Guide, LoopNode, SegNode, load_guide
 from everyclaim.x12.segments import Segment, Walked
@@ -89,7 +90,11 @@ class Walk:
         self.summary: list[dict[str, object]] = []  # per transaction: kind, control, segments, first index
 
     def __iter__(self) -> Iterator[Walked]:
-        return _Walker(self).run()  # the walker's own generator: one layer less per segment
+        walker = _Walker(self)
+        fast = native.module()
+        if fast is not None:  # the compiled fast path of run(), calling back into the walker (native.py)
+            return fast.Walker(walker, self.segments, Walked, _ENVELOPE)
+        return walker.run()  # the walker's own generator: one layer less per segment
 
 
 def walk(segments: object, file_name: str) -> Walk:
@@ -141,6 +146,7 @@ class _Walker:
         self.hl: dict[str, str] = {}
         self.bare = False
         self.isa12 = ""
+        self.native = native.enabled()  # element checks through the compiled Check (same answers as ok)
 
     # ---- problems ------------------------------------------------------------------------------
     def problem(self, severe: bool, code: str, message: str, seg: Segment | None, element: int = 0,
@@ -221,6 +227,29 @@ class _Walker:
             yield new(Walked, (found[7], seg))
         self.finish(last)
         # the tokenizer's findings (encoding, terminator) under the walk's file name
+        self.findings.extend(replace(p, file_name=self.name) for p in getattr(self.w.segments, "findings", ()))
+
+    # ---- the compiled walker's calls back (native.py; _fast.c mirrors run() above) --------------
+    def step(self, seg: Segment) -> str:
+        """A segment outside a transaction set (run()'s ``not in_st`` case)."""
+        return self.envelope(seg)
+
+    def end_st(self, seg: Segment) -> str:
+        """An envelope segment inside a transaction set; the compiled walker calls :meth:`close_st` when
+        it is asked for the next segment, as run() does after its yield."""
+        sid = seg[1]
+        if sid != "SE":
+            self.problem(True, "X12-ST-CUT-OFF", f"transaction {self.st.get(2)} has no SE before {sid}", seg, 0,
+                         "IK5-2")
+        return self.place(seg)
+
+    def repeat_finding(self, seg: Segment, node: SegNode, n: int, frame: list) -> None:
+        self.problem(False, "X12-SEGMENT-REPEAT", f"{node.id} used {n} times in loop {frame[0].id}, at most "
+                     f"{node.max_use} allowed", seg, 0, "5")
+
+    def end(self, last: Segment | None) -> None:
+        """After the last segment (run()'s last two statements)."""
+        self.finish(last)
         self.findings.extend(replace(p, file_name=self.name) for p in getattr(self.w.segments, "findings", ()))
 
     def seek(self, seg: Segment, sid: str, found: tuple | None) -> str:
@@ -507,7 +536,7 @@ class _Walker:
             self.check_hl(seg)
         elif node.identifies:
             self.check_identifier(seg, frame, node, n)
-        if not node.ok(seg.elements, seg.delimiters):
+        if not (node.check if self.native else node.ok)(seg.elements, seg.delimiters):
             self.check_elements(seg, node)
         return frame[0].id
 
@@ -670,3 +699,7 @@ def _delimiter_run(v: str) -> bool:
         if not ch.isalnum() and ch != " " and v[i + 1] == ch:
             return True
     return False
+
+
+if native.available():
+    native._fast.set_foreign(_foreign_separator)  # the compiled walker's rule for foreign separators

@@ -1,0 +1,827 @@
+/* everyclaim.x12._fast: the compiled hot loop of the X12 reader (optional; pure Python is the fallback).
+ *
+ * Three pieces, each doing exactly what its pure-Python twin does on the common case and handing every
+ * other case back to Python (which stays the one place that decides and words findings and errors):
+ *
+ *   Splitter(parts, i, ws, sep, delims, index, Segment)     tokenize.py's per-chunk loop: segment texts to
+ *       Segment tuples, stopping before an ISA-like segment (the Python loop reads its delimiters)
+ *   Check(max_n, need, dtp, specs)                          guide.py's generated ``ok`` as data
+ *   Walker(walker, segments, Walked)                        walk.py's ``_Walker.run`` fast path: the
+ *       segment stays in the innermost loop and its elements pass the Check; else walker.step() /
+ *       walker.seek() / walker.check_elements() in Python.
+ *
+ * tests/test_x12_native.py checks both paths give identical records, findings and errors.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+/* ------------------------------------------------------------------------------------------------ */
+/* small helpers                                                                                    */
+/* ------------------------------------------------------------------------------------------------ */
+static PyObject *S_close_st, *S_end_st, *S_component, *S_stack, *S_st, *S_step, *S_seek, *S_check_elements, *S_end, *S_repeat,
+    *S_foreign, *S_strip, *S_empty, *S_ISA;
+
+static int contains_char(PyObject *chars, Py_UCS4 ch) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(chars);
+    int kind = PyUnicode_KIND(chars);
+    const void *data = PyUnicode_DATA(chars);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyUnicode_READ(kind, data, i) == ch) return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* split_parts                                                                                      */
+/* ------------------------------------------------------------------------------------------------ */
+static PyObject *new_tuple_of(PyTypeObject *type, PyObject **items, Py_ssize_t n) {
+    /* tuple.__new__(type, items) for a namedtuple class (no __dict__): steals the references */
+    PyObject *t = type->tp_alloc(type, n);
+    if (t == NULL) {
+        for (Py_ssize_t i = 0; i < n; i++) Py_DECREF(items[i]);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(t, i, items[i]);
+    return t;
+}
+
+static int isa_like(PyObject *sid) {
+    /* sid == "ISA" or (len(sid) > 3 and sid.startswith("ISA") and not sid[3].isalnum()) */
+    Py_ssize_t n = PyUnicode_GET_LENGTH(sid);
+    if (n < 3) return 0;
+    int kind = PyUnicode_KIND(sid);
+    const void *d = PyUnicode_DATA(sid);
+    if (PyUnicode_READ(kind, d, 0) != 'I' || PyUnicode_READ(kind, d, 1) != 'S' || PyUnicode_READ(kind, d, 2) != 'A')
+        return 0;
+    if (n == 3) return 1;
+    return !Py_UNICODE_ISALNUM(PyUnicode_READ(kind, d, 3));
+}
+
+/* Splitter(parts, i, ws, sep, delims, index, Segment): iterates Segments from parts[i:], stopping before
+   an ISA-like segment; ``i`` and ``index`` then say where it stopped (one segment at a time, so what the
+   consumer is done with is freed at once, as in the generator) */
+typedef struct {
+    PyObject_HEAD
+    PyObject *parts, *ws, *sep, *delims, *sid;
+    PyTypeObject *segtype;
+    Py_ssize_t i, index;
+} SplitterObject;
+
+static void splitter_dealloc(SplitterObject *o) {
+    Py_XDECREF(o->parts);
+    Py_XDECREF(o->ws);
+    Py_XDECREF(o->sep);
+    Py_XDECREF(o->delims);
+    Py_XDECREF(o->segtype);
+    Py_XDECREF(o->sid);
+    Py_TYPE(o)->tp_free((PyObject *)o);
+}
+
+static PyObject *splitter_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    PyObject *parts, *ws, *sep, *delims;
+    PyTypeObject *segtype;
+    Py_ssize_t i, index;
+    if (!PyArg_ParseTuple(args, "O!nUUOnO!", &PyList_Type, &parts, &i, &ws, &sep, &delims, &index,
+                          &PyType_Type, &segtype))
+        return NULL;
+    SplitterObject *o = (SplitterObject *)type->tp_alloc(type, 0);
+    if (o == NULL) return NULL;
+    o->parts = Py_NewRef(parts);
+    o->ws = Py_NewRef(ws);
+    o->sep = Py_NewRef(sep);
+    o->delims = Py_NewRef(delims);
+    o->segtype = (PyTypeObject *)Py_NewRef(segtype);
+    o->sid = Py_NewRef(S_empty);
+    o->i = i;
+    o->index = index;
+    return (PyObject *)o;
+}
+
+static PyObject *splitter_next(SplitterObject *o) {
+    PyObject *parts = o->parts, *ws = o->ws;
+    Py_ssize_t n = PyList_GET_SIZE(parts);
+    for (; o->i < n; o->i++) {
+        PyObject *part = PyList_GET_ITEM(parts, o->i);
+        if (!PyUnicode_Check(part)) {
+            PyErr_SetString(PyExc_TypeError, "segment text must be str");
+            return NULL;
+        }
+        Py_ssize_t len = PyUnicode_GET_LENGTH(part);
+        if (len == 0) continue;
+        Py_INCREF(part);
+        int kind = PyUnicode_KIND(part);
+        const void *data = PyUnicode_DATA(part);
+        if (contains_char(ws, PyUnicode_READ(kind, data, 0)) || contains_char(ws, PyUnicode_READ(kind, data, len - 1))) {
+            PyObject *stripped = PyObject_CallMethodOneArg(part, S_strip, ws);
+            Py_DECREF(part);
+            if (stripped == NULL) return NULL;
+            part = stripped;
+            if (PyUnicode_GET_LENGTH(part) == 0) {
+                Py_DECREF(part);
+                continue;
+            }
+        }
+        PyObject *els = PyUnicode_Split(part, o->sep, -1);
+        Py_DECREF(part);
+        if (els == NULL) return NULL;
+        PyObject *sid = PyList_GET_ITEM(els, 0);
+        if (isa_like(sid)) {  /* the Python loop reads this ISA's delimiters */
+            Py_DECREF(els);
+            return NULL;
+        }
+        o->i++;
+        o->index++;
+        PyObject *items[4];
+        items[0] = PyLong_FromSsize_t(o->index);
+        if (items[0] == NULL) {
+            Py_DECREF(els);
+            return NULL;
+        }
+        items[1] = Py_NewRef(sid);
+        Py_SETREF(o->sid, Py_NewRef(sid));
+        items[2] = els;
+        items[3] = Py_NewRef(o->delims);
+        return new_tuple_of(o->segtype, items, 4);
+    }
+    return NULL;
+}
+
+static PyMemberDef splitter_members[] = {
+    {"i", T_PYSSIZET, offsetof(SplitterObject, i), READONLY, "where it stopped in parts"},
+    {"index", T_PYSSIZET, offsetof(SplitterObject, index), READONLY, "the last segment index"},
+    {"sid", T_OBJECT, offsetof(SplitterObject, sid), READONLY, "the last segment id"},
+    {NULL},
+};
+
+static PyTypeObject SplitterType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "everyclaim.x12._fast.Splitter",
+    .tp_basicsize = sizeof(SplitterObject),
+    .tp_dealloc = (destructor)splitter_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)splitter_next,
+    .tp_members = splitter_members,
+    .tp_new = splitter_new,
+    .tp_doc = "Splitter(parts, i, ws, sep, delims, index, Segment): tokenize.py's loop up to an ISA",
+};
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Check: guide.py's ``ok`` (would the element check report nothing?) as data                     */
+/* ------------------------------------------------------------------------------------------------ */
+enum { T_AN = 0, T_R = 1, T_N = 2, T_DT8 = 3, T_DT6 = 4, T_TM = 5, T_ANY = 6, T_FALSE = 7 };
+
+typedef struct {
+    int kind, lo, hi, codes_only;
+    PyObject *codes; /* frozenset or NULL */
+} ValTest;
+
+typedef struct {
+    int pos, required, ncomps, multi;
+    ValTest test;          /* a simple element */
+    int *comp_pos;         /* composite: component index j */
+    int *comp_required;
+    ValTest *comp_tests;
+} ElemCheck;
+
+typedef struct {
+    PyObject_HEAD
+    int max_n, need, dtp, nspecs;
+    ElemCheck *specs;
+} CheckObject;
+
+static void check_dealloc(CheckObject *c) {
+    for (int i = 0; i < c->nspecs; i++) {
+        ElemCheck *e = &c->specs[i];
+        Py_XDECREF(e->test.codes);
+        for (int j = 0; j < e->ncomps; j++) Py_XDECREF(e->comp_tests[j].codes);
+        PyMem_Free(e->comp_pos);
+        PyMem_Free(e->comp_required);
+        PyMem_Free(e->comp_tests);
+    }
+    PyMem_Free(c->specs);
+    Py_TYPE(c)->tp_free((PyObject *)c);
+}
+
+static int parse_test(PyObject *t, ValTest *out) {
+    /* (kind, lo, hi, codes or None, codes_only) */
+    PyObject *codes;
+    if (!PyArg_ParseTuple(t, "iiiOi", &out->kind, &out->lo, &out->hi, &codes, &out->codes_only)) return -1;
+    if (codes != Py_None) {
+        if (!PyFrozenSet_Check(codes)) {
+            PyErr_SetString(PyExc_TypeError, "codes must be a frozenset");
+            return -1;
+        }
+        Py_INCREF(codes);
+        out->codes = codes;
+    } else {
+        out->codes = NULL;
+    }
+    return 0;
+}
+
+static PyObject *check_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    int max_n, need, dtp;
+    PyObject *specs;
+    if (!PyArg_ParseTuple(args, "iiiO!", &max_n, &need, &dtp, &PyTuple_Type, &specs)) return NULL;
+    CheckObject *c = (CheckObject *)type->tp_alloc(type, 0);
+    if (c == NULL) return NULL;
+    c->max_n = max_n;
+    c->need = need;
+    c->dtp = dtp;
+    Py_ssize_t n = PyTuple_GET_SIZE(specs);
+    c->specs = PyMem_Calloc(n ? n : 1, sizeof(ElemCheck));
+    if (c->specs == NULL) {
+        Py_DECREF(c);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        /* (pos, required, test or None, comps or None); comps = (multi, ((j, required, test), ...)) */
+        ElemCheck *e = &c->specs[i];
+        PyObject *test, *comps;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(specs, i), "iiOO", &e->pos, &e->required, &test, &comps)) goto fail;
+        c->nspecs = (int)i + 1;
+        if (comps == Py_None) {
+            if (parse_test(test, &e->test) < 0) goto fail;
+            continue;
+        }
+        PyObject *items;
+        if (!PyArg_ParseTuple(comps, "iO!", &e->multi, &PyTuple_Type, &items)) goto fail;
+        Py_ssize_t k = PyTuple_GET_SIZE(items);
+        e->comp_pos = PyMem_Calloc(k ? k : 1, sizeof(int));
+        e->comp_required = PyMem_Calloc(k ? k : 1, sizeof(int));
+        e->comp_tests = PyMem_Calloc(k ? k : 1, sizeof(ValTest));
+        if (!e->comp_pos || !e->comp_required || !e->comp_tests) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        e->ncomps = (int)k;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            PyObject *ct;
+            if (!PyArg_ParseTuple(PyTuple_GET_ITEM(items, j), "iiO", &e->comp_pos[j], &e->comp_required[j], &ct))
+                goto fail;
+            if (parse_test(ct, &e->comp_tests[j]) < 0) goto fail;
+        }
+        e->ncomps = (int)k;
+        e->test.kind = -1;
+    }
+    return (PyObject *)c;
+fail:
+    Py_DECREF(c);
+    return NULL;
+}
+
+/* ASCII digits only: a non-ASCII digit (which str.isdigit accepts) makes the test answer False, and
+   the walker's full check decides (so the answer is never True where Python's check would object) */
+static int all_digits(const Py_UCS1 *s, Py_ssize_t n) {
+    if (n == 0) return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+static const int DAYS[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+static int mmdd_ok(const Py_UCS1 *s, int leap_year_known, long year) {
+    /* s: 4 ASCII digits MMDD (checked digits); x in MMDD and (x != '0229' or year % 4 == 0) */
+    int m = (s[0] - '0') * 10 + (s[1] - '0');
+    int d = (s[2] - '0') * 10 + (s[3] - '0');
+    if (m < 1 || m > 12 || d < 1 || d > DAYS[m]) return 0;
+    if (m == 2 && d == 29 && leap_year_known && (year % 4)) return 0;
+    return 1;
+}
+
+static int d8_ok(const Py_UCS1 *s, Py_ssize_t n) {
+    if (n != 8 || !all_digits(s, 8)) return 0;
+    long year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    return mmdd_ok(s + 4, 1, year);
+}
+
+/* 1: fine, 0: not fine (let Python decide), -1: error */
+static int value_ok(const ValTest *t, PyObject *v) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    switch (t->kind) {
+    case T_AN:
+        if (t->codes != NULL && t->codes_only) {
+            return PySet_Contains(t->codes, v);
+        }
+        if (t->lo <= 1 ? n > t->hi : (n < t->lo || n > t->hi)) return 0;
+        if (t->codes != NULL) return PySet_Contains(t->codes, v);
+        return 1;
+    case T_ANY:
+        return 1;
+    case T_FALSE:
+        return 0;
+    default:
+        break;
+    }
+    if (!PyUnicode_IS_ASCII(v)) return 0;
+    const Py_UCS1 *s = PyUnicode_1BYTE_DATA(v);
+    switch (t->kind) {
+    case T_R: {
+        /* (len(v) <= hi and v.replace('.', '', 1).isdigit()) or
+           ((x := v.lstrip('-').replace('.', '', 1)).isdigit() and len(x) <= hi) */
+        Py_ssize_t a = 0;
+        while (a < n && s[a] == '-') a++;
+        Py_ssize_t digits = 0, dots = 0;
+        for (Py_ssize_t i = a; i < n; i++) {
+            if (s[i] == '.') {
+                if (++dots > 1) return 0;
+            } else if (s[i] >= '0' && s[i] <= '9') {
+                digits++;
+            } else {
+                return 0;
+            }
+        }
+        if (digits == 0) return 0;
+        if (a == 0) return n <= t->hi || digits <= t->hi;
+        return digits <= t->hi;
+    }
+    case T_N: {
+        Py_ssize_t a = 0;
+        while (a < n && s[a] == '-') a++;
+        if (!all_digits(s + a, n - a)) return 0;
+        return n - a <= t->hi;
+    }
+    case T_DT8:
+        return d8_ok(s, n);
+    case T_DT6: {
+        if (n != 6 || !all_digits(s, 6)) return 0;
+        long year = (s[0] - '0') * 10 + (s[1] - '0');
+        return mmdd_ok(s + 2, 1, year);
+    }
+    case T_TM:
+        if (!(n == 4 || n == 6 || n == 7 || n == 8) || !all_digits(s, n)) return 0;
+        if (s[0] > '2' || (s[0] == '2' && s[1] >= '4')) return 0;
+        if (s[2] >= '6') return 0;
+        return 1;
+    }
+    return 0;
+}
+
+static PyObject *foreign_fn; /* walk._foreign_separator */
+
+/* 1: the element check would report nothing; 0: run the full check; -1: error */
+static int check_run(CheckObject *c, PyObject *e, PyObject *delims) {
+    Py_ssize_t n = PyList_GET_SIZE(e);
+    if (n > c->max_n || n < c->need) return 0;
+    if (c->dtp && n > 3) {
+        PyObject *f = PyList_GET_ITEM(e, 2), *v = PyList_GET_ITEM(e, 3);
+        if (!PyUnicode_IS_ASCII(f) || !PyUnicode_IS_ASCII(v)) {
+            /* only 'D8' / 'RD8' (ASCII) are checked; a non-ASCII value under them fails the check */
+            if (PyUnicode_IS_ASCII(f)) {
+                const char *fs = (const char *)PyUnicode_1BYTE_DATA(f);
+                if (strcmp(fs, "D8") == 0 || strcmp(fs, "RD8") == 0) return 0;
+            }
+        } else {
+            const char *fs = (const char *)PyUnicode_1BYTE_DATA(f);
+            const Py_UCS1 *vs = PyUnicode_1BYTE_DATA(v);
+            Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
+            if (strcmp(fs, "D8") == 0 && PyUnicode_GET_LENGTH(f) == 2) {
+                if (!d8_ok(vs, vn)) return 0;
+            } else if (strcmp(fs, "RD8") == 0 && PyUnicode_GET_LENGTH(f) == 3) {
+                if (vn != 17 || vs[8] != '-' || memcmp(vs, vs + 9, 8) > 0) return 0;
+                if (!d8_ok(vs, 8) || !d8_ok(vs + 9, 8)) return 0;
+            }
+        }
+    }
+    for (int k = 0; k < c->nspecs; k++) {
+        ElemCheck *s = &c->specs[k];
+        int i = s->pos;
+        if (i >= c->need && n <= i) return 1;
+        PyObject *v = PyList_GET_ITEM(e, i);
+        if (!PyUnicode_Check(v)) return 0;
+        Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
+        if (vn == 0) {
+            if (s->required) return 0;
+            continue;
+        }
+        if (s->ncomps == 0 && s->test.kind >= 0) {
+            int r = value_ok(&s->test, v);
+            if (r <= 0) return r;
+            continue;
+        }
+        /* composite */
+        PyObject *comp = PyObject_GetAttr(delims, S_component);
+        if (comp == NULL) return -1;
+        PyObject *p;
+        int has = PyUnicode_Contains(v, comp);
+        if (has < 0) {
+            Py_DECREF(comp);
+            return -1;
+        }
+        if (has) {
+            p = PyUnicode_Split(v, comp, -1);
+        } else {
+            if (s->multi) {
+                PyObject *fr = PyObject_CallFunctionObjArgs(foreign_fn, v, delims, NULL);
+                if (fr == NULL) {
+                    Py_DECREF(comp);
+                    return -1;
+                }
+                int truth = PyObject_IsTrue(fr);
+                Py_DECREF(fr);
+                if (truth) {
+                    Py_DECREF(comp);
+                    return truth < 0 ? -1 : 0;
+                }
+            }
+            p = PyList_New(1);
+            if (p != NULL) {
+                Py_INCREF(v);
+                PyList_SET_ITEM(p, 0, v);
+            }
+        }
+        Py_DECREF(comp);
+        if (p == NULL) return -1;
+        Py_ssize_t kk = PyList_GET_SIZE(p);
+        for (int j = 0; j < s->ncomps; j++) {
+            int pj = s->comp_pos[j];
+            PyObject *cv = pj < kk ? PyList_GET_ITEM(p, pj) : S_empty;
+            if (PyUnicode_GET_LENGTH(cv) == 0) {
+                if (s->comp_required[j]) {
+                    Py_DECREF(p);
+                    return 0;
+                }
+                continue;
+            }
+            int r = value_ok(&s->comp_tests[j], cv);
+            if (r <= 0) {
+                Py_DECREF(p);
+                return r;
+            }
+        }
+        Py_DECREF(p);
+    }
+    return 1;
+}
+
+static PyObject *check_call(CheckObject *c, PyObject *args, PyObject *kw) {
+    PyObject *e, *d;
+    if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &e, &d)) return NULL;
+    int r = check_run(c, e, d);
+    if (r < 0) return NULL;
+    return PyBool_FromLong(r);
+}
+
+static PyTypeObject CheckType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "everyclaim.x12._fast.Check",
+    .tp_basicsize = sizeof(CheckObject),
+    .tp_dealloc = (destructor)check_dealloc,
+    .tp_call = (ternaryfunc)check_call,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = check_new,
+    .tp_doc = "Check(max_n, need, dtp, specs)(elements, delimiters) -> bool: guide.py's ok() as data",
+};
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Walker: _Walker.run's fast path                                                                 */
+/* ------------------------------------------------------------------------------------------------ */
+typedef struct {
+    PyObject_HEAD
+    PyObject *walker;   /* the Python _Walker */
+    PyObject *it;       /* iterator of Segment */
+    PyTypeObject *walked;
+    PyObject *envelope; /* frozenset of envelope ids */
+    PyObject *stack;    /* walker.stack (refreshed after every call into Python) */
+    PyObject *last;     /* the last segment */
+    PyObject *pending;  /* an SE (or cut-off envelope) whose close_st runs at the next step, as in run() */
+    int in_st, done;
+} WalkerObject;
+
+static void walker_dealloc(WalkerObject *w) {
+    PyObject_GC_UnTrack(w);
+    Py_XDECREF(w->walker);
+    Py_XDECREF(w->it);
+    Py_XDECREF(w->walked);
+    Py_XDECREF(w->envelope);
+    Py_XDECREF(w->stack);
+    Py_XDECREF(w->last);
+    Py_XDECREF(w->pending);
+    PyObject_GC_Del(w);
+}
+
+static int walker_traverse(WalkerObject *w, visitproc visit, void *arg) {
+    Py_VISIT(w->walker);
+    Py_VISIT(w->it);
+    Py_VISIT(w->walked);
+    Py_VISIT(w->envelope);
+    Py_VISIT(w->stack);
+    Py_VISIT(w->last);
+    Py_VISIT(w->pending);
+    return 0;
+}
+
+static int walker_refresh(WalkerObject *w) {
+    PyObject *stack = PyObject_GetAttr(w->walker, S_stack);
+    if (stack == NULL) return -1;
+    if (!PyList_Check(stack)) {
+        Py_DECREF(stack);
+        PyErr_SetString(PyExc_TypeError, "walker.stack must be a list");
+        return -1;
+    }
+    Py_XSETREF(w->stack, stack);
+    PyObject *st = PyObject_GetAttr(w->walker, S_st);
+    if (st == NULL) return -1;
+    w->in_st = st != Py_None;
+    Py_DECREF(st);
+    return 0;
+}
+
+static PyObject *walker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    PyObject *walker, *segments, *envelope;
+    PyTypeObject *walked;
+    if (!PyArg_ParseTuple(args, "OOO!O!", &walker, &segments, &PyType_Type, &walked, &PyFrozenSet_Type, &envelope))
+        return NULL;
+    PyObject *it = PyObject_GetIter(segments);
+    if (it == NULL) return NULL;
+    WalkerObject *w = PyObject_GC_New(WalkerObject, type);
+    if (w == NULL) {
+        Py_DECREF(it);
+        return NULL;
+    }
+    Py_INCREF(walker);
+    w->walker = walker;
+    w->it = it;
+    Py_INCREF(walked);
+    w->walked = walked;
+    Py_INCREF(envelope);
+    w->envelope = envelope;
+    w->stack = NULL;
+    w->last = NULL;
+    w->pending = NULL;
+    w->in_st = 0;
+    w->done = 0;
+    PyObject_GC_Track(w);
+    if (walker_refresh(w) < 0) {
+        Py_DECREF(w);
+        return NULL;
+    }
+    return (PyObject *)w;
+}
+
+static PyObject *make_walked(WalkerObject *w, PyObject *loop, PyObject *seg) {
+    /* steals loop */
+    if (loop == NULL) return NULL;
+    PyObject *items[2];
+    items[0] = loop;
+    Py_INCREF(seg);
+    items[1] = seg;
+    return new_tuple_of(w->walked, items, 2);
+}
+
+static PyObject *walker_slow(WalkerObject *w, PyObject *name, PyObject *seg, PyObject *found) {
+    /* walker.step(seg) (envelopes) or walker.seek(seg, sid, found); returns a Walked */
+    PyObject *loop;
+    if (found == NULL) {
+        loop = PyObject_CallMethodOneArg(w->walker, name, seg);
+    } else {
+        PyObject *sid = PyTuple_GET_ITEM(seg, 1);
+        loop = PyObject_CallMethodObjArgs(w->walker, name, seg, sid, found, NULL);
+    }
+    if (loop == NULL) return NULL;
+    if (walker_refresh(w) < 0) {
+        Py_DECREF(loop);
+        return NULL;
+    }
+    return make_walked(w, loop, seg);
+}
+
+static PyObject *walker_next(WalkerObject *w) {
+    if (w->done) return NULL;
+    if (w->pending != NULL) {
+        PyObject *se = w->pending;
+        w->pending = NULL;
+        PyObject *r = PyObject_CallMethodOneArg(w->walker, S_close_st, se);
+        Py_DECREF(se);
+        if (r == NULL) return NULL;
+        Py_DECREF(r);
+        if (walker_refresh(w) < 0) return NULL;
+    }
+    PyObject *seg = PyIter_Next(w->it);
+    if (seg == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        w->done = 1;
+        PyObject *r = PyObject_CallMethodOneArg(w->walker, S_end, w->last ? w->last : Py_None);
+        if (r == NULL) return NULL;
+        Py_DECREF(r);
+        return NULL;
+    }
+    Py_XSETREF(w->last, seg); /* owns seg; borrowed below */
+    if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) != 4) {
+        PyErr_SetString(PyExc_TypeError, "a Segment is expected");
+        return NULL;
+    }
+    if (!w->in_st) return walker_slow(w, S_step, seg, NULL);
+    PyObject *sid = PyTuple_GET_ITEM(seg, 1);
+    int env = PySet_Contains(w->envelope, sid);
+    if (env < 0) return NULL;
+    if (env) {
+        PyObject *r = walker_slow(w, S_end_st, seg, NULL);
+        if (r != NULL) w->pending = Py_NewRef(seg);
+        return r;
+    }
+    Py_ssize_t depth = PyList_GET_SIZE(w->stack);
+    if (depth == 0) return walker_slow(w, S_step, seg, NULL);
+    PyObject *frame = PyList_GET_ITEM(w->stack, depth - 1);
+    PyObject *fast = PyList_GET_ITEM(frame, 3);
+    PyObject *m = PyDict_GetItemWithError(fast, sid);
+    PyObject *found = Py_None;
+    PyObject *el = PyTuple_GET_ITEM(seg, 2);
+    if (!PyList_Check(el)) {
+        PyErr_SetString(PyExc_TypeError, "Segment.elements must be a list");
+        return NULL;
+    }
+    if (m == NULL) {
+        if (PyErr_Occurred()) return NULL;
+    } else {
+        Py_ssize_t qi = PyLong_AsSsize_t(PyTuple_GET_ITEM(m, 0));
+        PyObject *cands;
+        if (qi) {
+            PyObject *v = qi < PyList_GET_SIZE(el) ? PyList_GET_ITEM(el, qi) : S_empty;
+            Py_INCREF(v);
+            if (PyObject_IsTrue(PyTuple_GET_ITEM(m, 1))) {
+                PyObject *d = PyTuple_GET_ITEM(seg, 3);
+                PyObject *comp = PyObject_GetAttr(d, S_component);
+                if (comp == NULL) {
+                    Py_DECREF(v);
+                    return NULL;
+                }
+                int has = PyUnicode_Contains(v, comp);
+                if (has < 0) {
+                    Py_DECREF(v);
+                    Py_DECREF(comp);
+                    return NULL;
+                }
+                if (!has) {
+                    PyObject *other = PyObject_CallFunctionObjArgs(foreign_fn, v, d, NULL);
+                    if (other == NULL) {
+                        Py_DECREF(v);
+                        Py_DECREF(comp);
+                        return NULL;
+                    }
+                    if (PyUnicode_Check(other) && PyUnicode_GET_LENGTH(other) > 0) {
+                        Py_SETREF(comp, other);
+                    } else {
+                        Py_DECREF(other);
+                    }
+                }
+                Py_ssize_t pos = PyUnicode_Find(v, comp, 0, PyUnicode_GET_LENGTH(v), 1);
+                Py_DECREF(comp);
+                if (pos == -2) {
+                    Py_DECREF(v);
+                    return NULL;
+                }
+                if (pos >= 0) {
+                    PyObject *head = PyUnicode_Substring(v, 0, pos);
+                    Py_DECREF(v);
+                    if (head == NULL) return NULL;
+                    v = head;
+                }
+            }
+            cands = PyDict_GetItemWithError(PyTuple_GET_ITEM(m, 2), v);
+            Py_DECREF(v);
+            if (cands == NULL) {
+                if (PyErr_Occurred()) return NULL;
+                cands = PyTuple_GET_ITEM(m, 3);
+            }
+        } else {
+            cands = PyTuple_GET_ITEM(m, 3);
+        }
+        long cur = PyLong_AsLong(PyList_GET_ITEM(frame, 1));
+        Py_ssize_t nc = PyTuple_GET_SIZE(cands);
+        for (Py_ssize_t k = 0; k < nc; k++) {
+            PyObject *c = PyTuple_GET_ITEM(cands, k);
+            if (PyLong_AsLong(PyTuple_GET_ITEM(c, 0)) >= cur) {
+                found = c;
+                break;
+            }
+        }
+    }
+    if (found == Py_None || PyTuple_GET_ITEM(found, 1) != Py_True) return walker_slow(w, S_seek, seg, found);
+    /* the segment stays in the innermost loop */
+    PyObject *node = PyTuple_GET_ITEM(found, 2);
+    Py_INCREF(found);  /* keep it alive while Python code runs below */
+    if (PyList_SetItem(frame, 1, Py_NewRef(PyTuple_GET_ITEM(found, 3))) < 0) goto fail;
+    PyObject *counts = PyList_GET_ITEM(frame, 2);
+    long limit = PyLong_AsLong(PyTuple_GET_ITEM(found, 4));
+    if (limit) {
+        PyObject *old = PyDict_GetItemWithError(counts, node);
+        long cnt;
+        if (old == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            cnt = 1;
+        } else {
+            cnt = PyLong_AsLong(old) + 1;
+        }
+        PyObject *nobj = PyLong_FromLong(cnt);
+        if (nobj == NULL) goto fail;
+        int rc = PyDict_SetItem(counts, node, nobj);
+        if (rc < 0) {
+            Py_DECREF(nobj);
+            goto fail;
+        }
+        if (cnt > limit) {
+            PyObject *r = PyObject_CallMethodObjArgs(w->walker, S_repeat, seg, node, nobj, frame, NULL);
+            Py_DECREF(nobj);
+            if (r == NULL) goto fail;
+            Py_DECREF(r);
+        } else {
+            Py_DECREF(nobj);
+        }
+    } else {
+        PyObject *one = PyLong_FromLong(1);
+        int rc = PyDict_SetItem(counts, node, one);
+        Py_DECREF(one);
+        if (rc < 0) goto fail;
+    }
+    {
+        PyObject *chk = PyTuple_GET_SIZE(found) > 8 ? PyTuple_GET_ITEM(found, 8) : Py_None;
+        int ok;
+        if (Py_IS_TYPE(chk, &CheckType)) {
+            ok = check_run((CheckObject *)chk, el, PyTuple_GET_ITEM(seg, 3));
+        } else {
+            PyObject *r = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(found, 5), el, PyTuple_GET_ITEM(seg, 3), NULL);
+            if (r == NULL) goto fail;
+            ok = PyObject_IsTrue(r);
+            Py_DECREF(r);
+        }
+        if (ok < 0) goto fail;
+        if (!ok) {
+            PyObject *r = PyObject_CallMethodObjArgs(w->walker, S_check_elements, seg, node, NULL);
+            if (r == NULL) goto fail;
+            Py_DECREF(r);
+        }
+    }
+    {
+        PyObject *loop = Py_NewRef(PyTuple_GET_ITEM(found, 7));
+        Py_DECREF(found);
+        return make_walked(w, loop, seg);
+    }
+fail:
+    Py_DECREF(found);
+    return NULL;
+}
+
+static PyObject *walker_last(WalkerObject *w, void *closure) {
+    return Py_NewRef(w->last ? w->last : Py_None);
+}
+
+static PyGetSetDef walker_getset[] = {
+    {"last", (getter)walker_last, NULL, "the last segment read", NULL},
+    {NULL},
+};
+
+static PyTypeObject WalkerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "everyclaim.x12._fast.Walker",
+    .tp_basicsize = sizeof(WalkerObject),
+    .tp_dealloc = (destructor)walker_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)walker_traverse,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)walker_next,
+    .tp_getset = walker_getset,
+    .tp_new = walker_new,
+    .tp_doc = "Walker(walker, segments, Walked, envelope_ids): walk.py's _Walker.run fast path",
+};
+
+/* ------------------------------------------------------------------------------------------------ */
+static PyObject *set_foreign(PyObject *self, PyObject *fn) {
+    Py_XSETREF(foreign_fn, Py_NewRef(fn));
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"set_foreign", set_foreign, METH_O, "set the walker's foreign-separator rule (walk._foreign_separator)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_fast", "The X12 reader's compiled hot loop.", -1, methods};
+
+PyMODINIT_FUNC PyInit__fast(void) {
+#define INTERN(var, s) if ((var = PyUnicode_InternFromString(s)) == NULL) return NULL
+    INTERN(S_component, "component");
+    INTERN(S_close_st, "close_st");
+    INTERN(S_end_st, "end_st");
+    INTERN(S_stack, "stack");
+    INTERN(S_st, "st");
+    INTERN(S_step, "step");
+    INTERN(S_seek, "seek");
+    INTERN(S_check_elements, "check_elements");
+    INTERN(S_end, "end");
+    INTERN(S_repeat, "repeat_finding");
+    INTERN(S_foreign, "_foreign_separator");
+    INTERN(S_strip, "strip");
+    INTERN(S_empty, "");
+    INTERN(S_ISA, "ISA");
+    if (PyType_Ready(&CheckType) < 0 || PyType_Ready(&WalkerType) < 0 || PyType_Ready(&SplitterType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&moddef);
+    if (m == NULL) return NULL;
+    if (PyModule_AddObjectRef(m, "Check", (PyObject *)&CheckType) < 0 ||
+        PyModule_AddObjectRef(m, "Walker", (PyObject *)&WalkerType) < 0 ||
+        PyModule_AddObjectRef(m, "Splitter", (PyObject *)&SplitterType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
