@@ -1,6 +1,6 @@
 """Recovery scoring benchmark: a synthetic world with resolved history, ingested, triaged and scored.
 
-    python bench/scoring.py --claims 20000 --history 20000
+    python bench/scoring.py --claims 20000 --history 20000 [--engine lightgbm]
 
 Prints the model's test figures (AUC, Brier against a constant, recovered dollars in the top 10/16/20%
 by net value, balance and age), the same ranking against the world's truth for the open claims staff
@@ -33,7 +33,11 @@ def main() -> None:
     ap.add_argument("--claims", type=int, default=20_000, help="claims in the current world")
     ap.add_argument("--history", type=int, default=20_000, help="resolved past denials")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--engine", choices=["hgb", "lightgbm"], default="hgb",
+                    help="the trees: scikit-learn HistGradientBoosting or LightGBM (the lightgbm extra)")
     args = ap.parse_args()
+    settings = load_settings()
+    settings.model.engine = args.engine
     with tempfile.TemporaryDirectory() as tmp:
         world, db = Path(tmp) / "world", Path(tmp) / "bench.db"
         t0 = time.perf_counter()
@@ -45,13 +49,13 @@ def main() -> None:
         with engine.begin() as conn:
             run = eng.triage(conn, AS_OF, load_rules([])[0]).run_id
             t2 = time.perf_counter()
-            result = sc.score(conn, run, AS_OF, load_settings())
+            result = sc.score(conn, run, AS_OF, settings)
             t3 = time.perf_counter()
             against = truth_check(conn, world / "truth.csv")
     ev = result.evaluation
     print(f"world: {args.claims} claims + {args.history} resolved denials, seed {args.seed}; "
           f"synthesize+ingest {t1 - t0:.1f} s, triage {t2 - t1:.1f} s")
-    print(f"scored {result.claims} open claims in {t3 - t2:.1f} s (train on history + score), model: {result.model}")
+    print(f"scored {result.claims} open claims in {t3 - t2:.1f} s (train on history + score), model: {result.model}, engine {args.engine}")
     if ev:
         print(f"test (newest 20% by denial date, {ev.rows['test']} examples): AUC {ev.auc:.3f}, "
               f"Brier {ev.brier:.4f} vs constant {ev.brier_constant:.4f}")

@@ -82,6 +82,23 @@ def _check_history(conn: sa.Connection, world: Path) -> None:
     assert ev.top_share["16%"]["net_value"] > ev.top_share["16%"]["balance"] > ev.top_share["16%"]["age"]
 
 
+def test_lightgbm_engine_learns_the_same_history(engine: sa.Engine, world: Path) -> None:
+    """``model.engine: lightgbm`` trains on the same frame and must beat the constant and the balance ranking."""
+    pytest.importorskip("lightgbm")
+    ingest(engine, [world], Options(as_of=AS_OF))
+    settings = load_settings()
+    settings.model.engine = "lightgbm"
+    with engine.begin() as conn:
+        frame = history_frame(conn, AS_OF, settings.horizons)
+    model, ev = train(frame, settings)
+    assert type(model.clf).__name__ == "LGBMClassifier"
+    assert ev is not None and ev.auc is not None and ev.auc > 0.65
+    assert ev.brier < ev.brier_constant
+    assert ev.top_share["16%"]["net_value"] > ev.top_share["16%"]["age"]
+    p = model.predict_p(frame)
+    assert ((p >= 0) & (p <= 1)).all() and len(np.unique(p)) > 5
+
+
 def _check_scores(conn: sa.Connection, run: int, result: sc.ScoreResult) -> None:
     s = sc.claim_scores.c
     rows = conn.execute(sa.select(sc.claim_scores).where(s.run_id == run)).all()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,6 +23,7 @@ class Prior(BaseModel):
 
 class ModelKnobs(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    engine: Literal["hgb", "lightgbm"] = "hgb"  # lightgbm needs the optional extra: pip install -e ".[lightgbm]"
     max_iter: int = Field(ge=1)
     learning_rate: float = Field(gt=0)
     max_leaf_nodes: int = Field(ge=2)
