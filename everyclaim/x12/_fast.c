@@ -485,6 +485,7 @@ typedef struct {
     PyObject *stack;    /* walker.stack (refreshed after every call into Python) */
     PyObject *last;     /* the last segment */
     PyObject *pending;  /* an SE (or cut-off envelope) whose close_st runs at the next step, as in run() */
+    PyObject *sink;     /* a Claims835 taking the segments of loops 2100/2110 (read.py sets it), or NULL */
     int in_st, done;
 } WalkerObject;
 
@@ -497,6 +498,7 @@ static void walker_dealloc(WalkerObject *w) {
     Py_XDECREF(w->stack);
     Py_XDECREF(w->last);
     Py_XDECREF(w->pending);
+    Py_XDECREF(w->sink);
     PyObject_GC_Del(w);
 }
 
@@ -508,6 +510,7 @@ static int walker_traverse(WalkerObject *w, visitproc visit, void *arg) {
     Py_VISIT(w->stack);
     Py_VISIT(w->last);
     Py_VISIT(w->pending);
+    Py_VISIT(w->sink);
     return 0;
 }
 
@@ -549,6 +552,7 @@ static PyObject *walker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     w->stack = NULL;
     w->last = NULL;
     w->pending = NULL;
+    w->sink = NULL;
     w->in_st = 0;
     w->done = 0;
     PyObject_GC_Track(w);
@@ -586,7 +590,7 @@ static PyObject *walker_slow(WalkerObject *w, PyObject *name, PyObject *seg, PyO
     return make_walked(w, loop, seg);
 }
 
-static PyObject *walker_next(WalkerObject *w) {
+static PyObject *walker_step(WalkerObject *w) {
     if (w->done) return NULL;
     if (w->pending != NULL) {
         PyObject *se = w->pending;
@@ -762,12 +766,58 @@ fail:
     return NULL;
 }
 
+typedef struct ClaimsObject ClaimsObject;
+static int claims_on(ClaimsObject *c, int is_line, PyObject *seg);
+static int loop_kind(PyObject *loop);
+static PyObject *claims_out(ClaimsObject *c);
+
+/* the next Walked; with a sink, the segments of loops 2100/2110 go to it instead, and a Walked with loop
+   None stands for those after which the sink has records in ``out`` (so the reader yields them at once) */
+static PyObject *walker_next(WalkerObject *w) {
+    for (;;) {
+        PyObject *walked = walker_step(w);
+        if (walked == NULL || w->sink == NULL) return walked;
+        PyObject *loop = PyTuple_GET_ITEM(walked, 0);
+        int k = loop_kind(loop);
+        if (k == 0) return walked;
+        PyObject *seg = PyTuple_GET_ITEM(walked, 1);
+        PyObject *out = claims_out((ClaimsObject *)w->sink);
+        Py_ssize_t before = PyList_GET_SIZE(out);
+        if (claims_on((ClaimsObject *)w->sink, k == 1, seg) < 0) {
+            Py_DECREF(walked);
+            return NULL;
+        }
+        if (PyList_GET_SIZE(out) != before) {
+            PyObject *r = make_walked(w, Py_NewRef(Py_None), seg);
+            Py_DECREF(walked);
+            return r;
+        }
+        Py_DECREF(walked);
+    }
+}
+
+static PyObject *walker_get_sink(WalkerObject *w, void *closure) {
+    return Py_NewRef(w->sink ? w->sink : Py_None);
+}
+
+static PyTypeObject ClaimsType;
+
+static int walker_set_sink(WalkerObject *w, PyObject *v, void *closure) {
+    if (v != NULL && v != Py_None && !Py_IS_TYPE(v, &ClaimsType)) {
+        PyErr_SetString(PyExc_TypeError, "sink must be a Claims835 or None");
+        return -1;
+    }
+    Py_XSETREF(w->sink, (v == NULL || v == Py_None) ? NULL : Py_NewRef(v));
+    return 0;
+}
+
 static PyObject *walker_last(WalkerObject *w, void *closure) {
     return Py_NewRef(w->last ? w->last : Py_None);
 }
 
 static PyGetSetDef walker_getset[] = {
     {"last", (getter)walker_last, NULL, "the last segment read", NULL},
+    {"sink", (getter)walker_get_sink, (setter)walker_set_sink, "a Claims835 for loops 2100/2110, or None", NULL},
     {NULL},
 };
 
@@ -785,12 +835,606 @@ static PyTypeObject WalkerType = {
 };
 
 /* ------------------------------------------------------------------------------------------------ */
+/* Maker: build a frozen slotted dataclass by its slots (construct.py's maker, in C)                 */
+/* ------------------------------------------------------------------------------------------------ */
+#define MAX_FIELDS 32
+typedef struct {
+    PyTypeObject *type;
+    int n;
+    Py_ssize_t offset[MAX_FIELDS];
+    PyObject *defaults[MAX_FIELDS]; /* NULL: required */
+} Maker;
+
+static int maker_init(Maker *m, PyObject *cls, PyObject *names, PyObject *defaults) {
+    /* names: tuple of field names in order; defaults: tuple (same length), Ellipsis for required */
+    if (!PyType_Check(cls) || !PyTuple_Check(names) || !PyTuple_Check(defaults) ||
+        PyTuple_GET_SIZE(names) != PyTuple_GET_SIZE(defaults) || PyTuple_GET_SIZE(names) > MAX_FIELDS) {
+        PyErr_SetString(PyExc_TypeError, "maker: a class, its field names and defaults");
+        return -1;
+    }
+    m->type = (PyTypeObject *)Py_NewRef(cls);
+    m->n = (int)PyTuple_GET_SIZE(names);
+    for (int i = 0; i < m->n; i++) {
+        PyObject *descr = PyDict_GetItemWithError(m->type->tp_dict, PyTuple_GET_ITEM(names, i));
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+            if (!PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "maker: %R is not a slot", PyTuple_GET_ITEM(names, i));
+            return -1;
+        }
+        PyMemberDef *md = ((PyMemberDescrObject *)descr)->d_member;
+        if (md->type != T_OBJECT_EX && md->type != T_OBJECT) {
+            PyErr_SetString(PyExc_TypeError, "maker: an object slot is expected");
+            return -1;
+        }
+        m->offset[i] = md->offset;
+        PyObject *d = PyTuple_GET_ITEM(defaults, i);
+        m->defaults[i] = d == Py_Ellipsis ? NULL : Py_NewRef(d);
+    }
+    return 0;
+}
+
+static void maker_clear(Maker *m) {
+    if (m->type == NULL) return;
+    for (int i = 0; i < m->n; i++) Py_XDECREF(m->defaults[i]);
+    Py_CLEAR(m->type);
+}
+
+/* vals[i] (stolen, NULL = the default) in field order */
+static PyObject *maker_build(Maker *m, PyObject **vals) {
+    PyObject *obj = m->type->tp_alloc(m->type, 0);
+    for (int i = 0; i < m->n; i++) {
+        PyObject *v = vals[i];
+        if (v == NULL) v = Py_XNewRef(m->defaults[i]);
+        if (obj == NULL || v == NULL) {
+            Py_XDECREF(v);
+            continue;
+        }
+        *(PyObject **)((char *)obj + m->offset[i]) = v;
+    }
+    if (obj != NULL) {
+        for (int i = 0; i < m->n; i++) {
+            if (*(PyObject **)((char *)obj + m->offset[i]) == NULL) {
+                Py_DECREF(obj);
+                PyErr_SetString(PyExc_TypeError, "maker: a required field is missing");
+                return NULL;
+            }
+        }
+    }
+    return obj;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Claims835: project835.py's claim and line accumulation (loops 2100 / 2110) and build()            */
+/* ------------------------------------------------------------------------------------------------ */
+enum { MK_SOURCE, MK_ADJ, MK_REMARK, MK_PARTY, MK_LINE, MK_CLAIM, MK_COUNT };
+static Maker makers[MK_COUNT];
+static PyObject *DecimalType, *InvalidOperation, *money_fn, *date_fn, *ccyymmdd_fn, *ZERO;
+static PyObject *K_0, *S_emit_header, *S_HE, *S_MOA, *S_MIA, *K_QC, *K_IL, *K_74, *K_TT, *K_PR, *K_232, *K_233,
+    *K_050, *K_472, *K_150, *K_151, *K_472end;
+
+typedef struct {
+    PyObject *seg;
+    PyObject *dates;       /* dict */
+    PyObject *adjustments; /* list */
+    PyObject *remarks;     /* list */
+    PyObject *line_control;
+    PyObject *allowed;
+} Line;
+
+struct ClaimsObject {
+    PyObject_HEAD
+    PyObject *projection, *out, *file_name, *base;  /* base: the Source fields tuple */
+    /* the open claim */
+    PyObject *seg, *source, *parties, *dates, *adjustments, *remarks, *coverage;
+    Line *lines;
+    Py_ssize_t nlines, cap;
+    int open;
+};
+
+static PyObject *claims_out(ClaimsObject *c) { return c->out; }
+
+static void line_clear(Line *l) {
+    Py_CLEAR(l->seg);
+    Py_CLEAR(l->dates);
+    Py_CLEAR(l->adjustments);
+    Py_CLEAR(l->remarks);
+    Py_CLEAR(l->line_control);
+    Py_CLEAR(l->allowed);
+}
+
+static void claim_clear(ClaimsObject *c) {
+    Py_CLEAR(c->seg);
+    Py_CLEAR(c->source);
+    Py_CLEAR(c->parties);
+    Py_CLEAR(c->dates);
+    Py_CLEAR(c->adjustments);
+    Py_CLEAR(c->remarks);
+    Py_CLEAR(c->coverage);
+    for (Py_ssize_t i = 0; i < c->nlines; i++) line_clear(&c->lines[i]);
+    c->nlines = 0;
+    c->open = 0;
+}
+
+static int claims_traverse(ClaimsObject *c, visitproc visit, void *arg) {
+    Py_VISIT(c->projection);
+    Py_VISIT(c->out);
+    Py_VISIT(c->file_name);
+    Py_VISIT(c->base);
+    Py_VISIT(c->seg);
+    Py_VISIT(c->source);
+    Py_VISIT(c->parties);
+    Py_VISIT(c->dates);
+    Py_VISIT(c->adjustments);
+    Py_VISIT(c->remarks);
+    Py_VISIT(c->coverage);
+    for (Py_ssize_t i = 0; i < c->nlines; i++) {
+        Py_VISIT(c->lines[i].seg);
+        Py_VISIT(c->lines[i].dates);
+        Py_VISIT(c->lines[i].adjustments);
+        Py_VISIT(c->lines[i].remarks);
+        Py_VISIT(c->lines[i].line_control);
+        Py_VISIT(c->lines[i].allowed);
+    }
+    return 0;
+}
+
+static int claims_clear_refs(ClaimsObject *c) {
+    claim_clear(c);
+    Py_CLEAR(c->projection);
+    Py_CLEAR(c->out);
+    Py_CLEAR(c->file_name);
+    Py_CLEAR(c->base);
+    return 0;
+}
+
+static void claims_dealloc(ClaimsObject *c) {
+    PyObject_GC_UnTrack(c);
+    claims_clear_refs(c);
+    PyMem_Free(c->lines);
+    PyObject_GC_Del(c);
+}
+
+static PyObject *claims_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    /* Claims835(projection, out, file_name, (file_sha256, isa13, gs06, st02, file_name)) */
+    PyObject *projection, *out, *file_name, *base;
+    if (!PyArg_ParseTuple(args, "OO!UO!", &projection, &PyList_Type, &out, &file_name, &PyTuple_Type, &base))
+        return NULL;
+    if (PyTuple_GET_SIZE(base) != 5) {
+        PyErr_SetString(PyExc_TypeError, "base: (file_sha256, isa13, gs06, st02, file_name)");
+        return NULL;
+    }
+    if (makers[MK_CLAIM].type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_fast.setup_835() was not called");
+        return NULL;
+    }
+    ClaimsObject *c = PyObject_GC_New(ClaimsObject, type);
+    if (c == NULL) return NULL;
+    c->projection = Py_NewRef(projection);
+    c->out = Py_NewRef(out);
+    c->file_name = Py_NewRef(file_name);
+    c->base = Py_NewRef(base);
+    c->seg = c->source = c->parties = c->dates = c->adjustments = c->remarks = c->coverage = NULL;
+    c->lines = NULL;
+    c->nlines = c->cap = 0;
+    c->open = 0;
+    PyObject_GC_Track(c);
+    return (PyObject *)c;
+}
+
+/* e[n] or "" (borrowed) */
+static inline PyObject *el_at(PyObject *e, Py_ssize_t n) {
+    return n < PyList_GET_SIZE(e) ? PyList_GET_ITEM(e, n) : S_empty;
+}
+
+static inline int nonempty(PyObject *v) { return PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) > 0; }
+
+/* project835._money: Decimal(e[n]), else values.money(seg, n, file_name) (which raises the located error) */
+static PyObject *money(ClaimsObject *c, PyObject *seg, PyObject *e, Py_ssize_t n) {
+    if (n < PyList_GET_SIZE(e)) {
+        PyObject *d = PyObject_CallOneArg(DecimalType, PyList_GET_ITEM(e, n));
+        if (d != NULL) return d;
+        if (!PyErr_ExceptionMatches(InvalidOperation)) return NULL;
+        PyErr_Clear();
+    }
+    PyObject *idx = PyLong_FromSsize_t(n);
+    if (idx == NULL) return NULL;
+    PyObject *r = PyObject_CallFunctionObjArgs(money_fn, seg, idx, c->file_name, NULL);
+    Py_DECREF(idx);
+    return r;
+}
+
+/* project835._date */
+static PyObject *date_of(ClaimsObject *c, PyObject *seg, PyObject *e, Py_ssize_t n) {
+    PyObject *raw = el_at(e, n);
+    PyObject *d = PyObject_CallOneArg(ccyymmdd_fn, raw);
+    if (d == NULL) return NULL;
+    if (d == Py_None && nonempty(raw)) {
+        Py_DECREF(d);
+        PyObject *idx = PyLong_FromSsize_t(n);
+        if (idx == NULL) return NULL;
+        d = PyObject_CallFunctionObjArgs(date_fn, seg, idx, c->file_name, NULL);
+        Py_DECREF(idx);
+    }
+    return d;
+}
+
+/* project835._cas: append the CAS triplets to ``list`` */
+static int cas(ClaimsObject *c, PyObject *seg, PyObject *e, PyObject *list) {
+    Py_ssize_t n = PyList_GET_SIZE(e);
+    PyObject *group = n > 1 ? PyList_GET_ITEM(e, 1) : S_empty;
+    Py_ssize_t stop = n < 20 ? n : 20;
+    for (Py_ssize_t i = 2; i < stop; i += 3) {
+        PyObject *carc = PyList_GET_ITEM(e, i);
+        if (!nonempty(carc)) continue;
+        PyObject *amount = money(c, seg, e, i + 1);
+        if (amount == NULL) return -1;
+        PyObject *qty = NULL;
+        if (i + 2 < n && nonempty(PyList_GET_ITEM(e, i + 2))) {
+            qty = money(c, seg, e, i + 2);
+            if (qty == NULL) {
+                Py_DECREF(amount);
+                return -1;
+            }
+        }
+        PyObject *vals[4] = {Py_NewRef(group), Py_NewRef(carc), amount, qty ? qty : Py_NewRef(Py_None)};
+        PyObject *adj = maker_build(&makers[MK_ADJ], vals);
+        if (adj == NULL) return -1;
+        int rc = PyList_Append(list, adj);
+        Py_DECREF(adj);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+static int append_remark(PyObject *list, PyObject *qualifier, PyObject *code) {
+    PyObject *vals[2] = {Py_NewRef(qualifier), Py_NewRef(code)};
+    PyObject *r = maker_build(&makers[MK_REMARK], vals);
+    if (r == NULL) return -1;
+    int rc = PyList_Append(list, r);
+    Py_DECREF(r);
+    return rc;
+}
+
+static PyObject *first_date(PyObject *dates, PyObject *a, PyObject *b, PyObject *fallback) {
+    /* dates.get(a) or dates.get(b) or fallback (borrowed; fallback may be NULL = None) */
+    PyObject *v = PyDict_GetItemWithError(dates, a);
+    if (v != NULL && PyObject_IsTrue(v) == 1) return v;
+    if (PyErr_Occurred()) return NULL;
+    PyObject *w = PyDict_GetItemWithError(dates, b);
+    if (w != NULL && (fallback == NULL || PyObject_IsTrue(w) == 1)) return w;
+    if (PyErr_Occurred()) return NULL;
+    if (fallback != NULL) return fallback;
+    return Py_None;
+}
+
+static PyObject *split_comp(PyObject *v, PyObject *seg) {
+    PyObject *comp = PyObject_GetAttr(PyTuple_GET_ITEM(seg, 3), S_component);
+    if (comp == NULL) return NULL;
+    PyObject *parts = PyUnicode_Split(v, comp, -1);
+    Py_DECREF(comp);
+    return parts;
+}
+
+/* _Line.build */
+static PyObject *build_line(ClaimsObject *c, Line *l) {
+    PyObject *s = l->seg, *e0 = PyTuple_GET_ITEM(s, 2);
+    PyObject *e = PyList_GetSlice(e0, 0, PyList_GET_SIZE(e0));
+    if (e == NULL) return NULL;
+    while (PyList_GET_SIZE(e) < 7)
+        if (PyList_Append(e, S_empty) < 0) goto fail_e;
+    PyObject *vals[15] = {NULL};
+    PyObject *parts = split_comp(PyList_GET_ITEM(e, 1), s);
+    if (parts == NULL) goto fail_e;
+    if (PyList_GET_SIZE(parts) < 2 && PyList_Append(parts, S_empty) < 0) {
+        Py_DECREF(parts);
+        goto fail_e;
+    }
+    PyObject *orig = split_comp(PyList_GET_ITEM(e, 6), s);
+    if (orig == NULL) {
+        Py_DECREF(parts);
+        goto fail_e;
+    }
+    PyObject *start = first_date(l->dates, K_472, K_150, NULL);
+    if (start == NULL) goto fail_parts;
+    PyObject *end = first_date(l->dates, K_151, K_472end, start);
+    if (end == NULL) goto fail_parts;
+    /* modifiers: tuple(m for m in parts[2:6] if m) */
+    Py_ssize_t np = PyList_GET_SIZE(parts), nm = 0;
+    PyObject *mods[4];
+    for (Py_ssize_t i = 2; i < np && i < 6; i++)
+        if (nonempty(PyList_GET_ITEM(parts, i))) mods[nm++] = PyList_GET_ITEM(parts, i);
+    PyObject *modt = PyTuple_New(nm);
+    if (modt == NULL) goto fail_parts;
+    for (Py_ssize_t i = 0; i < nm; i++) PyTuple_SET_ITEM(modt, i, Py_NewRef(mods[i]));
+    vals[0] = Py_NewRef(PyList_GET_ITEM(parts, 0));
+    vals[1] = Py_NewRef(PyList_GET_ITEM(parts, 1));
+    vals[2] = modt;
+    vals[8] = Py_NewRef(start);
+    vals[9] = Py_NewRef(end);
+    vals[7] = Py_NewRef(PyList_GET_SIZE(orig) > 1 ? PyList_GET_ITEM(orig, 1) : S_empty);
+    vals[4 - 1] = nonempty(PyList_GET_ITEM(e, 2)) ? money(c, s, e, 2) : Py_NewRef(ZERO);
+    if (vals[3] == NULL) goto fail_vals;
+    vals[4] = nonempty(PyList_GET_ITEM(e, 3)) ? money(c, s, e, 3) : Py_NewRef(ZERO);
+    if (vals[4] == NULL) goto fail_vals;
+    vals[5] = Py_NewRef(PyList_GET_ITEM(e, 4));
+    vals[6] = nonempty(PyList_GET_ITEM(e, 5)) ? money(c, s, e, 5) : Py_NewRef(Py_None);
+    if (vals[6] == NULL) goto fail_vals;
+    vals[10] = Py_NewRef(l->line_control ? l->line_control : S_empty);
+    vals[11] = PyList_AsTuple(l->adjustments);
+    if (vals[11] == NULL) goto fail_vals;
+    vals[12] = PyList_AsTuple(l->remarks);
+    if (vals[12] == NULL) goto fail_vals;
+    vals[13] = Py_NewRef(l->allowed ? l->allowed : Py_None);
+    vals[14] = Py_NewRef(PyTuple_GET_ITEM(s, 0));
+    Py_DECREF(parts);
+    Py_DECREF(orig);
+    Py_DECREF(e);
+    return maker_build(&makers[MK_LINE], vals);
+fail_vals:
+    for (int i = 0; i < 15; i++) Py_XDECREF(vals[i]);
+fail_parts:
+    Py_DECREF(parts);
+    Py_DECREF(orig);
+fail_e:
+    Py_DECREF(e);
+    return NULL;
+}
+
+static PyObject *dict_get(PyObject *d, PyObject *k) {
+    PyObject *v = PyDict_GetItemWithError(d, k);
+    if (v == NULL) return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    return Py_NewRef(v);
+}
+
+/* _Claim.build, appended to out; the claim is closed */
+static int finish(ClaimsObject *c) {
+    if (!c->open) return 0;
+    PyObject *s = c->seg, *e0 = PyTuple_GET_ITEM(s, 2);
+    PyObject *e = PyList_GetSlice(e0, 0, PyList_GET_SIZE(e0));
+    if (e == NULL) return -1;
+    PyObject *vals[24] = {NULL};
+    PyObject *claim = NULL;
+    while (PyList_GET_SIZE(e) < 12)
+        if (PyList_Append(e, S_empty) < 0) goto done;
+    vals[0] = Py_NewRef(c->source);
+    vals[1] = Py_NewRef(PyList_GET_ITEM(e, 1));
+    vals[2] = Py_NewRef(PyList_GET_ITEM(e, 2));
+    if ((vals[3] = money(c, s, e, 3)) == NULL) goto done;
+    if ((vals[4] = money(c, s, e, 4)) == NULL) goto done;
+    if ((vals[5] = nonempty(PyList_GET_ITEM(e, 5)) ? money(c, s, e, 5) : PyObject_CallOneArg(DecimalType, K_0)) == NULL)
+        goto done;
+    vals[6] = Py_NewRef(PyList_GET_ITEM(e, 6));
+    vals[7] = Py_NewRef(PyList_GET_ITEM(e, 7));
+    vals[8] = Py_NewRef(PyList_GET_ITEM(e, 8));
+    vals[9] = Py_NewRef(PyList_GET_ITEM(e, 9));
+    vals[10] = Py_NewRef(PyList_GET_ITEM(e, 11));
+    PyObject *keys[5] = {K_QC, K_IL, K_74, K_TT, K_PR};
+    for (int i = 0; i < 5; i++)
+        if ((vals[11 + i] = dict_get(c->parties, keys[i])) == NULL) goto done;
+    PyObject *dkeys[3] = {K_232, K_233, K_050};
+    for (int i = 0; i < 3; i++)
+        if ((vals[16 + i] = dict_get(c->dates, dkeys[i])) == NULL) goto done;
+    if ((vals[19] = PyList_AsTuple(c->adjustments)) == NULL) goto done;
+    if ((vals[20] = PyList_AsTuple(c->remarks)) == NULL) goto done;
+    if ((vals[21] = PyTuple_New(c->nlines)) == NULL) goto done;
+    for (Py_ssize_t i = 0; i < c->nlines; i++) {
+        PyObject *line = build_line(c, &c->lines[i]);
+        if (line == NULL) goto done;
+        PyTuple_SET_ITEM(vals[21], i, line);
+    }
+    vals[22] = Py_NewRef(c->coverage ? c->coverage : Py_None);
+    claim = maker_build(&makers[MK_CLAIM], vals);
+    for (int i = 0; i < 24; i++) vals[i] = NULL; /* stolen */
+done:
+    for (int i = 0; i < 24; i++) Py_XDECREF(vals[i]);
+    Py_DECREF(e);
+    if (claim == NULL) return -1;
+    claim_clear(c);
+    int rc = PyList_Append(c->out, claim);
+    Py_DECREF(claim);
+    return rc;
+}
+
+static int start_claim(ClaimsObject *c, PyObject *seg) {
+    PyObject *r = PyObject_CallMethodNoArgs(c->projection, S_emit_header);
+    if (r == NULL) return -1;
+    Py_DECREF(r);
+    if (finish(c) < 0) return -1;
+    PyObject *b = c->base;
+    PyObject *vals[6] = {Py_NewRef(PyTuple_GET_ITEM(b, 0)), Py_NewRef(PyTuple_GET_ITEM(b, 1)),
+                         Py_NewRef(PyTuple_GET_ITEM(b, 2)), Py_NewRef(PyTuple_GET_ITEM(b, 3)),
+                         Py_NewRef(PyTuple_GET_ITEM(seg, 0)), Py_NewRef(PyTuple_GET_ITEM(b, 4))};
+    c->source = maker_build(&makers[MK_SOURCE], vals);
+    c->seg = Py_NewRef(seg);
+    c->parties = PyDict_New();
+    c->dates = PyDict_New();
+    c->adjustments = PyList_New(0);
+    c->remarks = PyList_New(0);
+    c->open = 1;
+    if (!c->source || !c->parties || !c->dates || !c->adjustments || !c->remarks) {
+        claim_clear(c);
+        return -1;
+    }
+    return 0;
+}
+
+static int add_line(ClaimsObject *c, PyObject *seg) {
+    if (c->nlines == c->cap) {
+        Py_ssize_t cap = c->cap ? c->cap * 2 : 8;
+        Line *lines = PyMem_Realloc(c->lines, cap * sizeof(Line));
+        if (lines == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        c->lines = lines;
+        c->cap = cap;
+    }
+    Line *l = &c->lines[c->nlines];
+    memset(l, 0, sizeof(Line));
+    l->seg = Py_NewRef(seg);
+    l->dates = PyDict_New();
+    l->adjustments = PyList_New(0);
+    l->remarks = PyList_New(0);
+    c->nlines++;
+    if (!l->dates || !l->adjustments || !l->remarks) return -1;
+    return 0;
+}
+
+static int is_id(PyObject *sid, const char *s) {
+    return PyUnicode_IS_ASCII(sid) && strcmp((const char *)PyUnicode_1BYTE_DATA(sid), s) == 0;
+}
+
+
+/* Project835.on for a segment in loop 2100 / 2110 (is_line: 2110); 0 ok, -1 error */
+static int claims_on(ClaimsObject *c, int is_line, PyObject *seg) {
+    PyObject *sid = PyTuple_GET_ITEM(seg, 1);
+    if (is_id(sid, "CLP")) return start_claim(c, seg);
+    if (!c->open) return 0;
+    if (is_id(sid, "SVC")) return add_line(c, seg);
+    PyObject *e = PyTuple_GET_ITEM(seg, 2);
+    PyObject *q = el_at(e, 1);
+    if (is_line) {
+        if (c->nlines == 0) {
+            PyErr_SetString(PyExc_IndexError, "list index out of range");
+            return -1;
+        }
+        Line *l = &c->lines[c->nlines - 1];
+        if (is_id(sid, "CAS")) return cas(c, seg, e, l->adjustments);
+        if (is_id(sid, "DTM")) {
+            PyObject *d = date_of(c, seg, e, 2);
+            if (d == NULL) return -1;
+            int rc = PyDict_SetItem(l->dates, q, d);
+            Py_DECREF(d);
+            return rc;
+        }
+        if (is_id(sid, "LQ")) return append_remark(l->remarks, q, el_at(e, 2));
+        if (is_id(sid, "REF") && is_id(q, "6R")) {
+            Py_XSETREF(l->line_control, Py_NewRef(el_at(e, 2)));
+            return 0;
+        }
+        if (is_id(sid, "AMT") && is_id(q, "B6")) {
+            PyObject *m = money(c, seg, e, 2);
+            if (m == NULL) return -1;
+            Py_XSETREF(l->allowed, m);
+        }
+        return 0;
+    }
+    if (is_id(sid, "CAS")) return cas(c, seg, e, c->adjustments);
+    if (is_id(sid, "NM1")) {
+        if (nonempty(el_at(e, 3)) || nonempty(el_at(e, 4)) || nonempty(el_at(e, 9))) {
+            PyObject *vals[5] = {Py_NewRef(el_at(e, 1)), Py_NewRef(el_at(e, 3)), Py_NewRef(el_at(e, 4)),
+                                 Py_NewRef(el_at(e, 8)), Py_NewRef(el_at(e, 9))};
+            PyObject *p = maker_build(&makers[MK_PARTY], vals);
+            if (p == NULL) return -1;
+            int rc = PyDict_SetItem(c->parties, q, p);
+            Py_DECREF(p);
+            return rc;
+        }
+        return 0;
+    }
+    if (is_id(sid, "MOA") || is_id(sid, "MIA")) {
+        static const int moa[] = {3, 4, 5, 6, 7}, mia[] = {5, 20, 21, 22, 23};
+        int mo = is_id(sid, "MOA");
+        const int *pos = mo ? moa : mia;
+        for (int k = 0; k < 5; k++) {
+            PyObject *v = el_at(e, pos[k]);
+            if (nonempty(v) && append_remark(c->remarks, mo ? S_MOA : S_MIA, v) < 0) return -1;
+        }
+        return 0;
+    }
+    if (is_id(sid, "DTM")) {
+        PyObject *d = date_of(c, seg, e, 2);
+        if (d == NULL) return -1;
+        int rc = PyDict_SetItem(c->dates, q, d);
+        Py_DECREF(d);
+        return rc;
+    }
+    if (is_id(sid, "AMT") && is_id(q, "AU")) {
+        PyObject *m = money(c, seg, e, 2);
+        if (m == NULL) return -1;
+        Py_XSETREF(c->coverage, m);
+    }
+    return 0;
+}
+
+static int loop_kind(PyObject *loop) {
+    /* 1: "2110", 2: "2100", 0: other */
+    if (!PyUnicode_Check(loop) || PyUnicode_GET_LENGTH(loop) != 4 || !PyUnicode_IS_ASCII(loop)) return 0;
+    const char *s = (const char *)PyUnicode_1BYTE_DATA(loop);
+    if (memcmp(s, "2110", 4) == 0) return 1;
+    if (memcmp(s, "2100", 4) == 0) return 2;
+    return 0;
+}
+
+static PyObject *claims_on_py(ClaimsObject *c, PyObject *args) {
+    PyObject *loop, *seg;
+    if (!PyArg_ParseTuple(args, "UO!", &loop, &PyTuple_Type, &seg)) return NULL;
+    int k = loop_kind(loop);
+    if (k == 0) {
+        PyErr_SetString(PyExc_ValueError, "Claims835.on takes loops 2100 and 2110");
+        return NULL;
+    }
+    if (claims_on(c, k == 1, seg) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *claims_finish_py(ClaimsObject *c, PyObject *unused) {
+    if (finish(c) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef claims_methods[] = {
+    {"on", (PyCFunction)claims_on_py, METH_VARARGS, "on(loop, seg): a segment of loop 2100 or 2110"},
+    {"finish", (PyCFunction)claims_finish_py, METH_NOARGS, "build the open claim (if any) into out"},
+    {NULL},
+};
+
+static PyTypeObject ClaimsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "everyclaim.x12._fast.Claims835",
+    .tp_basicsize = sizeof(ClaimsObject),
+    .tp_dealloc = (destructor)claims_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)claims_traverse,
+    .tp_clear = (inquiry)claims_clear_refs,
+    .tp_methods = claims_methods,
+    .tp_new = claims_new,
+    .tp_doc = "Claims835(projection, out, file_name, source fields): project835.py's claims, in C",
+};
+
+static PyObject *setup_835(PyObject *self, PyObject *args) {
+    /* setup_835(decimal, invalid_operation, money, date_element, ccyymmdd, zero,
+                 ((cls, names, defaults) x 6: Source, Adjustment, Remark, Party, ServicePayment, ClaimPayment)) */
+    PyObject *dec, *inv, *mf, *df, *cf, *zero, *specs;
+    if (!PyArg_ParseTuple(args, "OOOOOOO!", &dec, &inv, &mf, &df, &cf, &zero, &PyTuple_Type, &specs)) return NULL;
+    if (PyTuple_GET_SIZE(specs) != MK_COUNT) {
+        PyErr_SetString(PyExc_TypeError, "six record classes expected");
+        return NULL;
+    }
+    for (int i = 0; i < MK_COUNT; i++) {
+        PyObject *cls, *names, *defaults;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(specs, i), "OOO", &cls, &names, &defaults)) return NULL;
+        maker_clear(&makers[i]);
+        if (maker_init(&makers[i], cls, names, defaults) < 0) {
+            maker_clear(&makers[i]);
+            return NULL;
+        }
+    }
+    Py_XSETREF(DecimalType, Py_NewRef(dec));
+    Py_XSETREF(InvalidOperation, Py_NewRef(inv));
+    Py_XSETREF(money_fn, Py_NewRef(mf));
+    Py_XSETREF(date_fn, Py_NewRef(df));
+    Py_XSETREF(ccyymmdd_fn, Py_NewRef(cf));
+    Py_XSETREF(ZERO, Py_NewRef(zero));
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
 static PyObject *set_foreign(PyObject *self, PyObject *fn) {
     Py_XSETREF(foreign_fn, Py_NewRef(fn));
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
+    {"setup_835", setup_835, METH_VARARGS, "the record classes and value helpers of project835.py"},
     {"set_foreign", set_foreign, METH_O, "set the walker's foreign-separator rule (walk._foreign_separator)"},
     {NULL, NULL, 0, NULL},
 };
@@ -813,13 +1457,32 @@ PyMODINIT_FUNC PyInit__fast(void) {
     INTERN(S_strip, "strip");
     INTERN(S_empty, "");
     INTERN(S_ISA, "ISA");
-    if (PyType_Ready(&CheckType) < 0 || PyType_Ready(&WalkerType) < 0 || PyType_Ready(&SplitterType) < 0)
+    INTERN(S_emit_header, "_emit_header");
+    INTERN(S_HE, "HE");
+    INTERN(S_MOA, "MOA");
+    INTERN(S_MIA, "MIA");
+    INTERN(K_QC, "QC");
+    INTERN(K_IL, "IL");
+    INTERN(K_74, "74");
+    INTERN(K_TT, "TT");
+    INTERN(K_PR, "PR");
+    INTERN(K_232, "232");
+    INTERN(K_233, "233");
+    INTERN(K_050, "050");
+    INTERN(K_472, "472");
+    INTERN(K_150, "150");
+    INTERN(K_151, "151");
+    INTERN(K_472end, "472end");
+    INTERN(K_0, "0");
+    if (PyType_Ready(&CheckType) < 0 || PyType_Ready(&WalkerType) < 0 || PyType_Ready(&SplitterType) < 0 ||
+        PyType_Ready(&ClaimsType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&moddef);
     if (m == NULL) return NULL;
     if (PyModule_AddObjectRef(m, "Check", (PyObject *)&CheckType) < 0 ||
         PyModule_AddObjectRef(m, "Walker", (PyObject *)&WalkerType) < 0 ||
-        PyModule_AddObjectRef(m, "Splitter", (PyObject *)&SplitterType) < 0) {
+        PyModule_AddObjectRef(m, "Splitter", (PyObject *)&SplitterType) < 0 ||
+        PyModule_AddObjectRef(m, "Claims835", (PyObject *)&ClaimsType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -20,6 +20,7 @@ from everyclaim.ledger.records import (
     ServicePayment,
     Source,
 )
+from everyclaim.x12 import native
 from everyclaim.x12 import values as v
 from everyclaim.x12.construct import maker
 from everyclaim.x12.segments import Segment
@@ -71,6 +72,39 @@ def _cas(seg: Segment, f: str) -> list[Adjustment]:
         q = e[i + 2] if i + 2 < n else ""
         out.append(_new_adjustment(group, carc, amount, _money(seg, e, i + 2, f) if q else None))
     return out
+
+
+# The compiled claim projection (native.py): _fast.Claims835 does what _Claim / _Line / Project835.on do
+# for loops 2100 and 2110, building the same records by their slots. It is told the classes' fields here;
+# should a record class change its fields, the check below turns the compiled projection off.
+_C_FIELDS = {
+    Source: ("file_sha256", "isa13", "gs06", "st02", "seg_index", "file_name"),
+    Adjustment: ("group", "carc", "amount", "quantity"),
+    Remark: ("qualifier", "code"),
+    Party: ("entity", "name", "first", "id_qualifier", "id"),
+    ServicePayment: ("procedure_qualifier", "procedure", "modifiers", "charge", "paid", "revenue_code", "units",
+                     "original_procedure", "service_date", "service_date_end", "line_control", "adjustments",
+                     "remarks", "allowed", "seg_index"),
+    ClaimPayment: ("source", "pcn", "status", "charge", "paid", "patient_responsibility", "claim_filing",
+                   "payer_claim_control", "facility_code", "frequency", "drg", "patient", "insured",
+                   "corrected_insured", "crossover_payer", "corrected_priority_payer", "statement_from",
+                   "statement_to", "received_date", "adjustments", "remarks", "lines", "coverage_amount"),
+}
+
+
+def _setup_native() -> bool:
+    import dataclasses  # noqa: PLC0415
+
+    if not native.available():
+        return False
+    specs = []
+    for cls, names in _C_FIELDS.items():
+        fields = dataclasses.fields(cls)
+        if tuple(f.name for f in fields) != names or any(f.default_factory is not dataclasses.MISSING for f in fields):
+            return False
+        specs.append((cls, names, tuple(... if f.default is dataclasses.MISSING else f.default for f in fields)))
+    native._fast.setup_835(Decimal, InvalidOperation, v.money, v.date_element, _ccyymmdd, ZERO, tuple(specs))
+    return True
 
 
 class _Line:
@@ -180,11 +214,18 @@ class Project835:
         self.header_done = False
         self.claim: _Claim | None = None
         self.plbs: list[ProviderAdjustment] = []
+        # the compiled claims (loops 2100/2110), or None: the Python classes below
+        self.sink = (native._fast.Claims835(self, out, self.file_name, (source.file_sha256, source.isa13, source.gs06,
+                                                                        source.st02, source.file_name))
+                     if _NATIVE and native.enabled() else None)
 
     # -- dispatch ---------------------------------------------------------------------------------
     def on(self, loop: str, seg: Segment) -> None:
         sid = seg[1]
         if loop == "2110" or loop == "2100":
+            if self.sink is not None:
+                self.sink.on(loop, seg)
+                return
             if sid == "CLP":
                 self._clp(seg)
                 return
@@ -222,6 +263,9 @@ class Project835:
             self._header_segment(loop, seg)
 
     def _clp(self, seg: Segment) -> None:
+        if self.sink is not None:
+            self.sink.on("2100", seg)  # the same as Python's: header, finish the open claim, a new one
+            return
         self._emit_header()
         self._finish_claim()
         self.claim = _Claim(seg, self.source.at(seg[0]), self.file_name)
@@ -270,6 +314,9 @@ class Project835:
 
     # -- claims -----------------------------------------------------------------------------------
     def _finish_claim(self) -> None:
+        if self.sink is not None:
+            self.sink.finish()
+            return
         if self.claim is not None:
             self.out.append(self.claim.build())
             self.claim = None
@@ -309,3 +356,6 @@ class Project835:
                     amount=v.money(seg, n + 1, f),
                 )
             )
+
+
+_NATIVE = _setup_native()
