@@ -1,7 +1,8 @@
-"""The optional C core of the X12 reader (everyclaim/x12/_fast.c); everything else is in pyproject.toml.
+"""The optional C cores: the X12 reader (everyclaim/x12/_fast.c) and the 835 posting rows
+(everyclaim/ledger/_rows.c); everything else is in pyproject.toml.
 
 ``optional=True``: without a C compiler the build goes on and the reader runs in pure Python
-(everyclaim/x12/native.py).
+(everyclaim/x12/native.py, everyclaim/ledger/post.py).
 """
 
 from setuptools import Extension, setup
@@ -9,6 +10,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("everyclaim.x12._fast", ["everyclaim/x12/_fast.c"], optional=True,
+                  extra_compile_args=["-O2"]),
+        Extension("everyclaim.ledger._rows", ["everyclaim/ledger/_rows.c"], optional=True,
                   extra_compile_args=["-O2"]),
     ]
 )

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +45,20 @@ from everyclaim.ledger.records import (
     Source,
     TransactionAck,
 )
+
+try:  # the optional compiled row builder (setup.py); without it, or with EVERYCLAIM_PURE=1, Python builds them
+    from everyclaim.ledger import _rows  # type: ignore[attr-defined]
+
+    _rows.setup(Decimal)
+except ImportError:
+    _rows = None
+
+PURE_ENV = "EVERYCLAIM_PURE"
+
+
+def _native_rows() -> bool:
+    return _rows is not None and os.environ.get(PURE_ENV, "") in ("", "0")
+
 
 BATCH = 5000
 PAGE = 2048  # 835 claim payments per flush: memory holds at most this many, whatever the file size
@@ -325,6 +341,9 @@ class _Poster:
             return
         batch, self.payments = self.payments, []
         payer = txn.remit.payer.id
+        if _native_rows():
+            self._flush_payments_native(txn, batch, payer)
+            return
         rows = [_payment_row(cp, txn.rid, payer, self.file_id) for cp in batch]
         ids = insert_with_ids(self.conn, t.claim_payments, rows)
         lines = [_line_payment_row(sp, cp_id) for cp_id, cp in zip(ids, batch, strict=True) for sp in cp.lines]
@@ -355,6 +374,32 @@ class _Poster:
                 txn.problems.append(_finding(match.CLAIM_UNBALANCED, msg, cp.source, "CLP"))
         insert_tuples(self.conn, t.adjustments, ADJUSTMENT_COLS, adjs)
         insert_tuples(self.conn, t.remarks, REMARK_COLS, rems)
+        n = txn.counts
+        n[0], n[1], n[2] = n[0] + len(ids), n[1] + len(lines), n[2] + len(adjs)
+
+    def _flush_payments_native(self, txn: _Transaction, batch: list[ClaimPayment], payer: str) -> None:
+        """:meth:`_flush_payments` with the rows built by the compiled ``_rows`` (the same rows, the same
+        findings; tests/test_ledger_native.py)."""
+        conn = self.conn
+        ids = allocate_ids(conn, t.claim_payments, len(batch))
+        line_ids = allocate_ids(conn, t.line_payments, sum(len(cp.lines) for cp in batch))
+        pays, lines, adjs, rems, bad = _rows.rows_835(batch, ids, line_ids, txn.rid, payer, self.file_id, to_cents)
+        insert_tuples(conn, t.claim_payments, PAYMENT_COLS, pays)
+        insert_tuples(conn, t.line_payments, LINE_COLS, lines)
+        for i, j, cas in bad:
+            cp = batch[i]
+            if j < 0:
+                msg = (f"claim {cp.pcn}: CLP03 - CLP04 = {cp.charge - cp.paid} but its adjustments total "
+                       f"{from_cents(cas)}")
+                txn.problems.append(_finding(match.CLAIM_UNBALANCED, msg, cp.source, "CLP"))
+            else:
+                sp = cp.lines[j]
+                msg = (f"claim {cp.pcn} line {sp.procedure}: SVC02 - SVC03 = {sp.charge - sp.paid} "
+                       f"but its adjustments total {from_cents(cas)}")
+                txn.problems.append(_finding(match.LINE_UNBALANCED, msg, cp.source, "SVC",
+                                             sp.seg_index or cp.source.seg_index))
+        insert_tuples(conn, t.adjustments, ADJUSTMENT_COLS, adjs)
+        insert_tuples(conn, t.remarks, REMARK_COLS, rems)
         n = txn.counts
         n[0], n[1], n[2] = n[0] + len(ids), n[1] + len(lines), n[2] + len(adjs)
 
@@ -514,6 +559,16 @@ def _line_payment_row(sp: Any, cp_id: int) -> dict[str, Any]:
         service_date_end=sp.service_date_end, line_control=sp.line_control, seg_index=sp.seg_index,
     )
 
+
+# The rows of _rows.rows_835 (the compiled builder), in these column orders.
+PAYMENT_COLS = ("id", "remittance_id", "claim_id", "pcn", "payer_id", "status", "charge_cents", "paid_cents",
+                "patient_resp_cents", "coverage_cents", "claim_filing", "payer_claim_control", "facility_code",
+                "frequency", "drg", "patient_last", "patient_first", "insured_id", "statement_from", "statement_to",
+                "received_date", "is_reversal", "denied", "reverses_id", "priority_payer_id", "priority_payer_name",
+                "file_id", "isa13", "gs06", "st02", "seg_index")
+LINE_COLS = ("id", "claim_payment_id", "procedure_qualifier", "procedure", "modifiers", "charge_cents", "paid_cents",
+             "allowed_cents", "revenue_code", "units", "original_procedure", "service_date", "service_date_end",
+             "line_control", "seg_index")
 
 # The two most numerous rows are built as tuples (column order below), not dicts.
 ADJUSTMENT_COLS = ("claim_payment_id", "line_payment_id", "level", "group_code", "carc", "amount_cents", "quantity")

@@ -1,7 +1,7 @@
 """The optional compiled core of the X12 reader (``everyclaim/x12/_fast.c``), and the switch to pure Python.
 
 ``pip install -e .`` builds the extension when a C compiler is there; without one (or with
-``EVERYCLAIM_X12_PURE=1`` in the environment) the reader runs the pure-Python code, which is also the
+``EVERYCLAIM_PURE=1`` in the environment) the reader runs the pure-Python code, which is also the
 oracle the compiled path is tested against (tests/test_x12_native.py: identical records, findings and
 errors). The compiled code only takes the common case; every deviation is decided in Python.
 """
@@ -17,7 +17,7 @@ try:
 except ImportError:  # no compiler at install time: pure Python
     _fast = None
 
-ENV = "EVERYCLAIM_X12_PURE"
+ENV = "EVERYCLAIM_PURE"  # also read by ledger/post.py (the compiled 835 rows)
 
 
 def available() -> bool:

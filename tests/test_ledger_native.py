@@ -1,0 +1,132 @@
+"""The compiled 835 row builder (everyclaim/ledger/_rows.c) against post.py's Python rows, on SQLite and
+PostgreSQL: the same files (and hand-written records: unbalanced claims and lines, parties missing, a
+sub-cent amount) must leave identical tables (ids included) and raise the same errors either way."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import sqlalchemy as sa
+
+from everyclaim.ingest.pipeline import ingest
+from everyclaim.ledger import post as ledger_post
+from everyclaim.ledger import schema as t
+from everyclaim.ledger.post import FileMeta, post_file
+from everyclaim.ledger.records import Party, ServicePayment
+from everyclaim.x12 import native
+from tests.conftest import D, cas, payment, plb, remittance
+
+from .shared_data import valid_files
+
+pytestmark = pytest.mark.skipif(ledger_post._rows is None, reason="the C extension is not built (pure Python only)")
+
+TABLES = ("files", "remittances", "claim_payments", "line_payments", "adjustments", "remarks", "provider_adjustments",
+          "findings")
+VOLATILE = {"ingested_at", "created_at"}
+
+
+def _dump(engine: sa.Engine) -> dict[str, list[tuple]]:
+    out = {}
+    with engine.connect() as conn:
+        for name in TABLES:
+            table = t.metadata.tables[name]
+            cols = [c for c in table.c if c.name not in VOLATILE]
+            out[name] = [tuple(r) for r in conn.execute(sa.select(*cols).order_by(table.c.id))]
+    return out
+
+
+def _empty(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{n}"' for n in TABLES)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for name in reversed(TABLES):
+                conn.exec_driver_sql(f'DELETE FROM "{name}"')
+
+
+def _both(engine: sa.Engine, run) -> tuple:  # noqa: ANN001
+    """``run()`` on the Python rows, then (on an emptied ledger) on the compiled rows: (dump, outcome) each."""
+    seen = []
+    for pure in ("1", ""):
+        _empty(engine)
+        with mock.patch.dict(os.environ, {native.ENV: pure}):
+            try:
+                outcome = run()
+            except Exception as exc:  # noqa: BLE001 - the same error either way is the point
+                outcome = (type(exc), str(exc))
+        seen.append((_dump(engine), outcome))
+    return seen[0], seen[1]
+
+
+def test_every_835_sample_posts_the_same_rows(engine: sa.Engine) -> None:
+    files = valid_files("835")
+
+    def run():  # noqa: ANN202
+        summary = ingest(engine, files)
+        return [(o.status, o.counts) for o in summary.outcomes]
+
+    pure, fast = _both(engine, run)
+    assert pure[0]["claim_payments"]
+    assert fast[1] == pure[1]
+    for name in TABLES:
+        assert fast[0][name] == pure[0][name], name
+
+
+def test_hand_written_records_post_the_same_rows_and_findings(engine: sa.Engine) -> None:
+    lines = (
+        ServicePayment("HC", "99213", ("25", "59"), D("100.00"), D("70.00"), revenue_code="0450", units=D("2"),
+                       original_procedure="99214", service_date=date(2026, 1, 2), line_control="L1",
+                       adjustments=(cas("CO", "45", "20.00"),), allowed=D("80.00"), seg_index=25),
+        ServicePayment("HC", "97110", (), D("50.00"), D("50.00"), seg_index=30),
+    )
+    p1 = payment("B1", "150.00", "120.00", cas("PR", "2", "5.00"), lines=lines)
+    p2 = payment("B2", "10.00", "0", cas("CO", "50", "10.00"), status="4")
+    p3 = payment("B3", "10.00", "-10.00", status="22")
+    p3 = type(p3)(**{**{f: getattr(p3, f) for f in p3.__dataclass_fields__},
+                     "insured": Party("IL", "DOE", "JOHN", "MI", "W1"),
+                     "corrected_priority_payer": Party("PR", "OTHER PLAN", id="OTH1"), "coverage_amount": D("3.50")})
+
+    def run():  # noqa: ANN202
+        with engine.begin() as conn:
+            r = post_file(conn, FileMeta("c" * 64, "c.835", "835", 1),
+                          [remittance("110.00"), p1, p2, p3, plb("-1.00", "L6")], [])
+            return r.counts(), sorted(p.message for p in r.problems)
+
+    pure, fast = _both(engine, run)
+    assert len(pure[1][1]) >= 2  # unbalanced claim and line findings were made
+    assert fast == pure
+
+
+def test_a_sub_cent_amount_raises_the_same_error(engine: sa.Engine) -> None:
+    bad = payment("C1", "10.005", "10.00")
+
+    def run():  # noqa: ANN202
+        with engine.begin() as conn:
+            post_file(conn, FileMeta("d" * 64, "d.835", "835", 1), [remittance("10.00"), bad], [])
+
+    pure, fast = _both(engine, run)
+    assert pure[1][0] is ValueError and "fractions of a cent" in pure[1][1]
+    assert fast == pure
+
+
+def test_the_bench_generator_file_posts_the_same_rows(engine: sa.Engine, tmp_path: Path) -> None:
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location("bench_ingest_835", Path(__file__).parents[1] / "bench" / "ingest_835.py")
+    bench = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(bench)  # type: ignore[union-attr]
+    path = tmp_path / "g.835"
+    bench.generate(path, 2500, seed=7)  # more than one flush page (2,048 claims)
+
+    def run():  # noqa: ANN202
+        return [(o.status, o.counts) for o in ingest(engine, [path]).outcomes]
+
+    pure, fast = _both(engine, run)
+    assert fast[1] == pure[1] and pure[1][0][1]["payments"] == 2500
+    for name in TABLES:
+        assert fast[0][name] == pure[0][name], name
