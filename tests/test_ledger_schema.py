@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from everyclaim.ledger.db import alembic_config, current_revision, redact, resolve_url, upgrade
-from everyclaim.ledger.schema import metadata
+from everyclaim.ledger.schema import include_object, metadata
 from everyclaim.work import schema as _work_schema  # noqa: F401  (its tables are part of the head)
 
 
@@ -18,10 +18,14 @@ def test_upgrade_from_empty_reaches_head_and_matches_metadata(empty_engine: sa.E
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with empty_engine.connect() as conn:
         assert current_revision(conn) == head
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        opts = {"compare_type": True, "include_object": include_object(conn.dialect.name)}
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), metadata)
+        indexes = {ix["name"] for ix in sa.inspect(conn).get_indexes("work_items")}
         names = set(sa.inspect(conn).get_table_names())
     assert diff == []
     assert {tb.name for tb in metadata.sorted_tables} <= names
+    # the pcn prefix-search index is PostgreSQL's alone (migration 0005_work_pcn_search)
+    assert ("ix_work_items_pcn_pattern" in indexes) == (empty_engine.dialect.name == "postgresql")
 
 
 def test_resolve_url_order(monkeypatch) -> None:  # noqa: ANN001

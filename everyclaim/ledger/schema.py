@@ -30,6 +30,24 @@ metadata = sa.MetaData(naming_convention=NAMING)
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMARY KEY = rowid on SQLite
 Money = sa.BigInteger  # cents
+
+
+def only_on(dialect: str, index: sa.Index) -> sa.Index:
+    """``index`` exists on ``dialect`` alone: ``create_all`` skips it elsewhere (``ddl_if``), and so does
+    the migrations' comparison with the database (:func:`include_object`)."""
+    index.info["only_on"] = dialect
+    index.ddl_if(dialect=dialect)
+    return index
+
+
+def include_object(dialect: str):  # type: ignore[no-untyped-def]  # Alembic's include_object signature
+    """Alembic ``include_object`` for ``dialect``: leaves out the indexes :func:`only_on` another dialect."""
+
+    def include(obj: object, _name: str | None, type_: str, reflected: bool, _compare_to: object) -> bool:
+        only = getattr(obj, "info", {}).get("only_on") if type_ == "index" and not reflected else None
+        return only is None or only == dialect
+
+    return include
 Quantity = sa.Numeric(14, 3, asdecimal=True)
 
 

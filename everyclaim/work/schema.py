@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from everyclaim.ledger.schema import Id, Money, metadata
+from everyclaim.ledger.schema import Id, Money, metadata, only_on
 
 ROLE_NAMES = ("admin", "manager", "biller", "auditor")
 ITEM_STATUSES = ("open", "claimed", "resolved", "closed")
@@ -122,6 +122,9 @@ work_items = sa.Table(
     sa.Index(None, "status", "rank"),
     sa.Index(None, "queue", "status", "rank"),
 )
+# PostgreSQL: prefix search on pcn (LIKE 'B001%') under any collation (migration 0005_work_pcn_search)
+only_on("postgresql", sa.Index("ix_work_items_pcn_pattern", work_items.c.pcn,
+                               postgresql_ops={"pcn": "varchar_pattern_ops"}))
 
 touches = sa.Table(
     "touches",

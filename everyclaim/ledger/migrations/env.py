@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from everyclaim.ledger.schema import metadata
+from everyclaim.ledger.schema import include_object, metadata
 
 config = context.config
 target_metadata = metadata
@@ -17,6 +17,7 @@ def _run(connection: sa.Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
