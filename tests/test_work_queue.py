@@ -12,7 +12,8 @@ from everyclaim.work import queue as q
 from everyclaim.work import touches as tc
 from everyclaim.work.errors import Conflict, Forbidden, Invalid, NotFound
 from everyclaim.work.refresh import refresh
-from everyclaim.work.schema import audit_log, touches, work_items
+from everyclaim.work.schema import audit_log, touches, users, work_items
+from everyclaim.work.settings import WorkSettings
 from tests.work_data import AS_OF, clear_triage, make_user, random_rows, result_row, write_run
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -220,3 +221,73 @@ def test_list_queue_pages_and_scopes_by_role(db: sa.Engine) -> None:
         counts = q.queue_counts(conn)
     assert counts == [{"queue": "general", "open": 12, "claimed": 0, "resolved": 0, "closed": 0,
                        "open_cents": sum(1_000 * (i + 1) for i in range(12))}]  # fmt: skip
+
+
+def test_stale_claims_go_back_to_the_queue_on_claim_next_and_refresh(db: sa.Engine) -> None:
+    with db.begin() as conn:
+        write_run(conn, [result_row("A", balance=50_000), result_row("B", balance=9_000),
+                         result_row("C", balance=1_000)])  # fmt: skip
+        refresh(conn, now=NOW, rules=[])
+        bob, amy, cal = make_user(conn, "bob"), make_user(conn, "amy"), make_user(conn, "cal")
+    held = q.claim_next(db, bob, now=NOW, lease_minutes=30)
+    assert held is not None and held.pcn == "A"
+    # within the lease bob keeps A: amy gets the next best item
+    second = q.claim_next(db, amy, now=NOW + timedelta(minutes=29), lease_minutes=30)
+    assert second is not None and second.pcn == "B"
+    # past bob's lease (not yet amy's): A goes back to the queue and, being the best, to cal
+    third = q.claim_next(db, cal, now=NOW + timedelta(minutes=31), lease_minutes=30)
+    assert third is not None and third.pcn == "A" and third.claimed_by == cal.id
+    with db.connect() as conn:
+        b = conn.execute(sa.select(work_items).where(work_items.c.pcn == "B")).one()
+        released = conn.execute(sa.select(audit_log.c.username, audit_log.c.entity_id, audit_log.c.before)
+                                .where(audit_log.c.action == "item.release")).all()  # fmt: skip
+    assert (b.status, b.claimed_by) == ("claimed", amy.id)
+    assert released == [("system", str(held.id), f'{{"claimed_by": {bob.id}}}')]
+    # queue refresh releases what went stale since (amy's B and cal's A, an hour later)
+    later = NOW + timedelta(minutes=95)
+    with db.begin() as conn:
+        res = refresh(conn, now=later, rules=[], settings=WorkSettings(lease_minutes=30))
+        states = {r.pcn: (r.status, r.claimed_by) for r in conn.execute(sa.select(work_items))}
+    assert res.released == 2 and res.as_json()["released"] == 2
+    assert states == {"A": ("open", None), "B": ("open", None), "C": ("open", None)}
+
+
+def test_claims_of_a_deactivated_user_are_released(db: sa.Engine) -> None:
+    with db.begin() as conn:
+        write_run(conn, [result_row("A", balance=50_000), result_row("B", balance=9_000)])
+        refresh(conn, now=NOW, rules=[])
+        bob, amy = make_user(conn, "bob"), make_user(conn, "amy")
+    held = q.claim_next(db, bob, now=NOW, lease_minutes=30)
+    assert held is not None and held.pcn == "A"
+    with db.begin() as conn:
+        conn.execute(sa.update(users).where(users.c.id == bob.id).values(active=False))
+    again = q.claim_next(db, amy, now=NOW + timedelta(minutes=1), lease_minutes=30)
+    assert again is not None and again.pcn == "A" and again.claimed_by == amy.id
+
+
+def test_release_stale_is_one_set_based_pass(db: sa.Engine) -> None:
+    with db.begin() as conn:
+        write_run(conn, [result_row(f"P{i:03d}", balance=1_000 + i) for i in range(40)])
+        refresh(conn, now=NOW, rules=[])
+        bob = make_user(conn, "bob")
+        conn.execute(sa.update(work_items).where(work_items.c.id % 2 == 0)
+                     .values(status="claimed", claimed_by=bob.id, claimed_at=NOW))  # fmt: skip
+        conn.execute(sa.update(work_items).where(work_items.c.id % 4 == 0)
+                     .values(claimed_at=NOW + timedelta(minutes=20)))  # fmt: skip
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, sql, *_rest) -> None:  # noqa: ANN001
+        statements.append(sql.split()[0].upper())
+
+    sa.event.listen(db, "before_cursor_execute", seen)
+    try:
+        with db.begin() as conn:
+            n = q.release_stale(conn, 30, now=NOW + timedelta(minutes=45))
+    finally:
+        sa.event.remove(db, "before_cursor_execute", seen)
+    assert [x for x in statements if x != "BEGIN"] == ["SELECT", "UPDATE", "INSERT"]
+    assert n == 10
+    with db.connect() as conn:
+        claimed = conn.execute(sa.select(sa.func.count()).where(work_items.c.status == "claimed")).scalar_one()
+        audited = conn.execute(sa.select(sa.func.count()).where(audit_log.c.action == "item.release")).scalar_one()
+    assert (claimed, audited) == (10, 10)

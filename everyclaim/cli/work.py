@@ -96,7 +96,7 @@ def queue_refresh_cmd(
         return
     out.print(f"triage run {res.run_id} ({res.as_of}): {res.source} claims need staff; {res.inserted} new, "
               f"{res.updated} changed, {res.unchanged} unchanged, {res.reopened} reopened, {res.closed} closed, "
-              f"{res.assigned} assigned in {sum(res.timings.values()):.2f} s")  # fmt: skip
+              f"{res.assigned} assigned, {res.released} stale claims released in {sum(res.timings.values()):.2f} s")  # fmt: skip
 
 
 @queue_app.command("show")

@@ -41,7 +41,8 @@ class AuditEntry:
     detail: str
 
 
-def _json(value: dict[str, Any] | None) -> str:
+def as_json(value: dict[str, Any] | None) -> str:
+    """``before`` / ``after`` as stored: sorted JSON, or '' for None."""
     return "" if value is None else json.dumps(value, sort_keys=True, default=str)
 
 
@@ -52,7 +53,7 @@ def record(conn: sa.Connection, actor: Actor | None, action: str, entity: str, e
     conn.execute(sa.insert(audit_log).values(
         at=now or datetime.now(UTC), user_id=actor.id if actor else None,
         username=actor.username if actor else "system", action=action, entity=entity,
-        entity_id=str(entity_id), before=_json(before), after=_json(after), detail=detail,
+        entity_id=str(entity_id), before=as_json(before), after=as_json(after), detail=detail,
     ))  # fmt: skip
 
 
@@ -65,7 +66,7 @@ def record_many(conn: sa.Connection, actor: Actor | None, action: str, entity: s
     src = sa.select(
         sa.literal(now or datetime.now(UTC), audit_log.c.at.type), sa.literal(actor.id if actor else None, audit_log.c.user_id.type),
         sa.literal(actor.username if actor else "system"), sa.literal(action), sa.literal(entity),
-        sa.cast(ident, sa.String), sa.literal(""), sa.literal(_json(after)), sa.literal(detail),
+        sa.cast(ident, sa.String), sa.literal(""), sa.literal(as_json(after)), sa.literal(detail),
     )  # fmt: skip
     return conn.execute(sa.insert(audit_log).from_select(cols, src).execution_options(preserve_rowcount=True)).rowcount
 

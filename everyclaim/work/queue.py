@@ -13,6 +13,11 @@ Both commit at once; the claim and its audit entry are one transaction.
 Which items a user may work: open, not waiting for a follow-up date, and either assigned to them or
 unassigned with no skill required or a skill they hold. Best = lowest ``rank`` (deadline urgency, then
 expected recovery; see :mod:`everyclaim.work.refresh`).
+
+A claim is a lease: an item claimed longer ago than ``lease_minutes`` (``WorkSettings``; a touch ends the
+claim) or held by a deactivated user is *stale*. :func:`claim_next` first returns stale claims to the
+queue (:func:`release_stale`, one UPDATE, audited as the system) in its own transaction, and
+``queue refresh`` does the same, so work nobody finished is never stuck with whoever claimed it.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from everyclaim.ledger.balances import from_cents
 from everyclaim.work import audit
 from everyclaim.work.errors import Conflict, Invalid, NotFound
 from everyclaim.work.roles import can, require
-from everyclaim.work.schema import work_items
+from everyclaim.work.schema import audit_log, users, work_items
+from everyclaim.work.settings import WorkSettings
 from everyclaim.work.users import User
 
 w = work_items.c
@@ -114,10 +120,14 @@ def claim_statement(dialect: str, cond: sa.ColumnElement[bool], user: User, now:
 
 
 def claim_next(engine: sa.Engine, user: User, *, queue: str | None = None, today: date | None = None,
-               now: datetime | None = None) -> WorkItem | None:
-    """Claim the best item ``user`` may work (``None`` when there is none); commits at once."""
+               now: datetime | None = None, lease_minutes: int | None = None) -> WorkItem | None:
+    """Claim the best item ``user`` may work (``None`` when there is none); commits at once.
+
+    Stale claims (older than ``lease_minutes``, default ``WorkSettings.lease_minutes``) go back to the
+    queue first, in a transaction of their own (see the module docstring)."""
     require(user, "queue.work")
     now = _now(now)
+    lease = WorkSettings.from_env().lease_minutes if lease_minutes is None else lease_minutes
     cond = claimable(user, today or now.date())
     if queue:
         cond = cond & (w.queue == queue)
@@ -126,6 +136,7 @@ def claim_next(engine: sa.Engine, user: User, *, queue: str | None = None, today
     with engine.connect() as conn:
         conn.execution_options(**options)
         with conn.begin():
+            release_stale(conn, lease, now=now)
             row = conn.execute(stmt).first()
             if row is None:
                 return None
@@ -178,12 +189,32 @@ def release(conn: sa.Connection, user: User, item_id: int, *, now: datetime | No
     return get_item(conn, item_id)
 
 
-def release_stale(conn: sa.Connection, lease_minutes: int, *, now: datetime | None = None) -> int:
-    """Claims older than the lease go back to the queue (one UPDATE); returns how many."""
-    now = _now(now)
+def stale(lease_minutes: int, now: datetime) -> sa.ColumnElement[bool]:
+    """Claimed items whose lease ran out, or whose holder was deactivated."""
+    inactive = sa.select(users.c.id).where(users.c.active.is_(False))
     cutoff = now - timedelta(minutes=lease_minutes)
-    return conn.execute(sa.update(work_items).where(w.status == "claimed", w.claimed_at < cutoff)
-                        .values(status="open", claimed_by=None, claimed_at=None, updated_at=now)).rowcount  # fmt: skip
+    return (w.status == "claimed") & ((w.claimed_at < cutoff) | w.claimed_by.in_(inactive))
+
+
+def release_stale(conn: sa.Connection, lease_minutes: int, *, now: datetime | None = None) -> int:
+    """Stale claims (:func:`stale`) go back to the queue, each with an audit entry (``item.release`` by the
+    system, naming the former holder); returns how many. Set-based: one locking SELECT of the stale
+    items (few: claims held right now), one UPDATE, one multi-row INSERT into the audit log. On
+    PostgreSQL the SELECT skips items another transaction is releasing (``FOR UPDATE SKIP LOCKED``); on
+    SQLite the caller's write transaction already serialises it."""
+    now = _now(now)
+    found = conn.execute(sa.select(w.id, w.claimed_by).where(stale(lease_minutes, now))
+                         .with_for_update(skip_locked=True)).all()  # fmt: skip
+    if not found:
+        return 0
+    ids = [r.id for r in found]
+    conn.execute(sa.update(work_items).where(w.id.in_(ids), w.status == "claimed")
+                 .values(status="open", claimed_by=None, claimed_at=None, updated_at=now))  # fmt: skip
+    conn.execute(sa.insert(audit_log), [
+        {"at": now, "user_id": None, "username": "system", "action": "item.release", "entity": "work_item",
+         "entity_id": str(r.id), "before": audit.as_json({"claimed_by": r.claimed_by}), "after": "",
+         "detail": f"claim older than {lease_minutes} minutes or holder inactive"} for r in found])  # fmt: skip
+    return len(found)
 
 
 ORDERS = {"rank": (w.rank, w.id), "balance": (w.balance_cents.desc(), w.id), "deadline": (w.deadline, w.rank, w.id),

@@ -1,6 +1,7 @@
 """``queue refresh``: work items from the latest triage run, set-based, without rewriting unchanged rows.
 
-One pass of SQL statements over all open claims at once:
+One pass of SQL statements over all open claims at once (after stale claims went back to the queue:
+:func:`everyclaim.work.queue.release_stale`):
 
 1. *source*: the run's staff work (tiers ``hinted`` and ``manual``) with its deadline, rank and route,
    materialised into a temporary table;
@@ -32,6 +33,7 @@ from everyclaim.triage import engine as triage
 from everyclaim.triage.features import triage_features
 from everyclaim.work import audit
 from everyclaim.work.errors import NotFound
+from everyclaim.work.queue import release_stale
 from everyclaim.work.routing import (
     RoutingRule,
     active_rules,
@@ -41,6 +43,7 @@ from everyclaim.work.routing import (
     compile_routes,
 )
 from everyclaim.work.schema import work_items
+from everyclaim.work.settings import WorkSettings
 from everyclaim.work.sqlfuncs import least, plus_days
 
 STAFF_TIERS = ("hinted", "manual")
@@ -64,6 +67,7 @@ class RefreshResult:
     reopened: int = 0
     closed: int = 0
     assigned: int = 0
+    released: int = 0  # stale claims returned to the queue
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -74,6 +78,7 @@ class RefreshResult:
         return {"run_id": self.run_id, "as_of": self.as_of.isoformat(), "source": self.source,
                 "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
                 "reopened": self.reopened, "closed": self.closed, "assigned": self.assigned,
+                "released": self.released,
                 "timings": {k: round(v, 3) for k, v in self.timings.items()}}  # fmt: skip
 
 
@@ -151,10 +156,12 @@ def _count(conn: sa.Connection, stmt: sa.Executable) -> int:
 
 
 def refresh(conn: sa.Connection, *, run_id: int | None = None, now: datetime | None = None,
-            rules: list[RoutingRule] | None = None) -> RefreshResult:
+            rules: list[RoutingRule] | None = None, settings: WorkSettings | None = None) -> RefreshResult:
     """Bring ``work_items`` in line with triage run ``run_id`` (default: the latest) and route it by
-    ``rules`` (default: the stored routing rules). Never commits."""
+    ``rules`` (default: the stored routing rules); stale claims go back to the queue first
+    (:func:`everyclaim.work.queue.release_stale`). Never commits."""
     now = now or datetime.now(UTC)
+    settings = settings or WorkSettings.from_env()
     run_id = run_id or triage.latest_run(conn)
     if run_id is None:
         raise NotFound("no triage run yet: run `everyclaim triage` first")
@@ -163,6 +170,7 @@ def refresh(conn: sa.Connection, *, run_id: int | None = None, now: datetime | N
         raise NotFound(f"no triage run {run_id}")
     result = RefreshResult(run_id=run_id, as_of=as_of)
     clock = time.perf_counter()
+    result.released = release_stale(conn, settings.lease_minutes, now=now)
 
     def lap(stage: str) -> None:
         nonlocal clock
