@@ -228,18 +228,30 @@ def _pay_totals(pay: sa.CTE) -> sa.CTE:
 
 
 def _categorised_adjustments(pay: sa.CTE) -> sa.CTE:
-    """Every adjustment of those payments with its category (most specific map row wins)."""
+    """Every adjustment of those payments with its category, the most specific map row winning: a row
+    naming a RARC that the same claim payment carries, then group + CARC, then the CARC alone. The map is
+    unique on (group, CARC, RARC), so the two plain look-ups are joins; only the rare RARC-specific
+    look-up is a correlated subquery (correlated explicitly: an implicit one lost its outer table)."""
     a, m, rk = t.adjustments, carc_map, t.remarks
-    rarc_ok = sa.or_(m.c.rarc == "", sa.exists().where(rk.c.claim_payment_id == a.c.claim_payment_id,
-                                                       rk.c.code == m.c.rarc))  # fmt: skip
-    best = (sa.select(m.c.category).where(m.c.carc == a.c.carc, sa.or_(m.c.group_code == "",
-            m.c.group_code == a.c.group_code), rarc_ok).order_by(m.c.specificity.desc()).limit(1)
-            .scalar_subquery())  # fmt: skip
-    cat = sa.func.coalesce(best, "other")
+    by_rarc = (
+        sa.select(m.c.category)
+        .select_from(rk.join(m, m.c.rarc == rk.c.code))
+        .where(rk.c.claim_payment_id == a.c.claim_payment_id, m.c.carc == a.c.carc,
+               sa.or_(m.c.group_code == "", m.c.group_code == a.c.group_code))
+        .order_by(m.c.specificity.desc()).limit(1)
+        .correlate(a).scalar_subquery()
+    )  # fmt: skip
+    by_group, plain = carc_map.alias("by_group"), carc_map.alias("plain")
+    cat = sa.func.coalesce(by_rarc, by_group.c.category, plain.c.category, "other")
     return (
         sa.select(a.c.claim_payment_id, pay.c.claim_id, a.c.group_code, a.c.carc, a.c.amount_cents,
                   cat.label("category"))
-        .select_from(a.join(pay, pay.c.id == a.c.claim_payment_id))
+        .select_from(
+            a.join(pay, pay.c.id == a.c.claim_payment_id)
+            .outerjoin(by_group, sa.and_(by_group.c.carc == a.c.carc, by_group.c.group_code == a.c.group_code,
+                                         by_group.c.rarc == ""))
+            .outerjoin(plain, sa.and_(plain.c.carc == a.c.carc, plain.c.group_code == "", plain.c.rarc == ""))
+        )
         .cte("adj_cat")
     )  # fmt: skip
 
