@@ -19,7 +19,7 @@
 /* ------------------------------------------------------------------------------------------------ */
 /* small helpers                                                                                    */
 /* ------------------------------------------------------------------------------------------------ */
-static PyObject *S_close_st, *S_end_st, *S_component, *S_stack, *S_st, *S_step, *S_seek, *S_check_elements, *S_end, *S_repeat,
+static PyObject *S_enter, *S_must, *S_fast, *S_repeat_attr, *S_close_frame, *S_close_st, *S_end_st, *S_component, *S_stack, *S_st, *S_step, *S_seek, *S_check_elements, *S_end, *S_repeat,
     *S_foreign, *S_strip, *S_empty, *S_ISA;
 
 static int contains_char(PyObject *chars, Py_UCS4 ch) {
@@ -590,6 +590,235 @@ static PyObject *walker_slow(WalkerObject *w, PyObject *name, PyObject *seg, PyO
     return make_walked(w, loop, seg);
 }
 
+/* _Walker.enter for an entry whose plan (entry[9]) says it is plain: no implied loop, not HL, no identifier
+   check; anything else (and a loop over its repeat count) is entered by the Python method */
+static PyObject *walker_enter(WalkerObject *w, PyObject *seg, Py_ssize_t level, PyObject *entry) {
+    PyObject *stack = w->stack;
+    PyObject *plan = PyTuple_GET_SIZE(entry) > 9 ? PyTuple_GET_ITEM(entry, 9) : Py_None;
+    int python = plan == Py_None;
+    Py_ssize_t nloops = python ? 0 : PyTuple_GET_SIZE(plan);
+    if (!python && nloops > 0) {
+        PyObject *loop0 = PyTuple_GET_ITEM(plan, 0);
+        PyObject *rep = PyObject_GetAttr(loop0, S_repeat_attr);
+        if (rep == NULL) return NULL;
+        long repeat = PyLong_AsLong(rep);
+        Py_DECREF(rep);
+        if (repeat) {
+            PyObject *counts = PyList_GET_ITEM(PyList_GET_ITEM(stack, level), 2);
+            PyObject *old = PyDict_GetItemWithError(counts, loop0);
+            if (old == NULL && PyErr_Occurred()) return NULL;
+            if ((old ? PyLong_AsLong(old) : 0) + 1 > repeat) python = 1; /* the Python method words it */
+        }
+    }
+    if (python) {
+        PyObject *lv = PyLong_FromSsize_t(level);
+        if (lv == NULL) return NULL;
+        PyObject *loop = PyObject_CallMethodObjArgs(w->walker, S_enter, seg, lv, PyTuple_GET_ITEM(entry, 6), NULL);
+        Py_DECREF(lv);
+        if (loop == NULL) return NULL;
+        if (walker_refresh(w) < 0) {
+            Py_DECREF(loop);
+            return NULL;
+        }
+        return make_walked(w, loop, seg);
+    }
+    Py_INCREF(entry);
+    PyObject *frame = NULL;
+    /* close the loops above ``level`` */
+    while (PyList_GET_SIZE(stack) > level + 1) {
+        Py_ssize_t last = PyList_GET_SIZE(stack) - 1;
+        PyObject *done = Py_NewRef(PyList_GET_ITEM(stack, last));
+        if (PyList_SetSlice(stack, last, last + 1, NULL) < 0) {
+            Py_DECREF(done);
+            goto fail;
+        }
+        PyObject *must = PyObject_GetAttr(PyList_GET_ITEM(done, 0), S_must);
+        if (must == NULL) {
+            Py_DECREF(done);
+            goto fail;
+        }
+        PyObject *counts = PyList_GET_ITEM(done, 2);
+        Py_ssize_t nm = PyTuple_GET_SIZE(must);
+        int rc = 0;
+        for (Py_ssize_t i = 0; i < nm; i++) {
+            int has = PyDict_Contains(counts, PyTuple_GET_ITEM(must, i));
+            if (has < 0) {
+                rc = -1;
+                break;
+            }
+            if (!has) {
+                PyObject *r = PyObject_CallMethodObjArgs(w->walker, S_close_frame, done, seg, NULL);
+                if (r == NULL) rc = -1;
+                Py_XDECREF(r);
+                break;
+            }
+        }
+        Py_DECREF(must);
+        Py_DECREF(done);
+        if (rc < 0) goto fail;
+    }
+    frame = Py_NewRef(PyList_GET_ITEM(stack, level));
+    if (PyList_SetItem(frame, 1, Py_NewRef(PyTuple_GET_ITEM(entry, 0))) < 0) goto fail;
+    for (Py_ssize_t i = 0; i < nloops; i++) {
+        PyObject *loop = PyTuple_GET_ITEM(plan, i);
+        PyObject *counts = PyList_GET_ITEM(frame, 2);
+        PyObject *old = PyDict_GetItemWithError(counts, loop);
+        if (old == NULL && PyErr_Occurred()) goto fail;
+        PyObject *nobj = PyLong_FromLong((old ? PyLong_AsLong(old) : 0) + 1);
+        if (nobj == NULL) goto fail;
+        int rc = PyDict_SetItem(counts, loop, nobj);
+        Py_DECREF(nobj);
+        if (rc < 0) goto fail;
+        PyObject *fast = PyObject_GetAttr(loop, S_fast);
+        if (fast == NULL) goto fail;
+        PyObject *nf = PyList_New(4);
+        PyObject *nc = PyDict_New();
+        PyObject *minus = PyLong_FromLong(-1);
+        if (nf == NULL || nc == NULL || minus == NULL) {
+            Py_XDECREF(nf);
+            Py_XDECREF(nc);
+            Py_XDECREF(minus);
+            Py_DECREF(fast);
+            goto fail;
+        }
+        PyList_SET_ITEM(nf, 0, Py_NewRef(loop));
+        PyList_SET_ITEM(nf, 1, minus);
+        PyList_SET_ITEM(nf, 2, nc);
+        PyList_SET_ITEM(nf, 3, fast);
+        rc = PyList_Append(stack, nf);
+        Py_SETREF(frame, nf);
+        if (rc < 0) goto fail;
+    }
+    PyObject *node = PyTuple_GET_ITEM(entry, 2);
+    if (PyList_SetItem(frame, 1, Py_NewRef(PyTuple_GET_ITEM(entry, 3))) < 0) goto fail;
+    {
+        PyObject *counts = PyList_GET_ITEM(frame, 2);
+        PyObject *old = PyDict_GetItemWithError(counts, node);
+        if (old == NULL && PyErr_Occurred()) goto fail;
+        long n = (old ? PyLong_AsLong(old) : 0) + 1;
+        PyObject *nobj = PyLong_FromLong(n);
+        if (nobj == NULL) goto fail;
+        int rc = PyDict_SetItem(counts, node, nobj);
+        long max_use = PyLong_AsLong(PyTuple_GET_ITEM(entry, 4));
+        if (rc == 0 && max_use && n > max_use) {
+            PyObject *r = PyObject_CallMethodObjArgs(w->walker, S_repeat, seg, node, nobj, frame, NULL);
+            if (r == NULL) rc = -1;
+            Py_XDECREF(r);
+        }
+        Py_DECREF(nobj);
+        if (rc < 0) goto fail;
+    }
+    {
+        PyObject *el = PyTuple_GET_ITEM(seg, 2), *chk = PyTuple_GET_ITEM(entry, 8);
+        int ok;
+        if (Py_IS_TYPE(chk, &CheckType)) {
+            ok = check_run((CheckObject *)chk, el, PyTuple_GET_ITEM(seg, 3));
+        } else {
+            PyObject *r = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(entry, 5), el, PyTuple_GET_ITEM(seg, 3), NULL);
+            if (r == NULL) goto fail;
+            ok = PyObject_IsTrue(r);
+            Py_DECREF(r);
+        }
+        if (ok < 0) goto fail;
+        if (!ok) {
+            PyObject *r = PyObject_CallMethodObjArgs(w->walker, S_check_elements, seg, node, NULL);
+            if (r == NULL) goto fail;
+            Py_DECREF(r);
+        }
+    }
+    {
+        PyObject *loop = Py_NewRef(PyTuple_GET_ITEM(entry, 7));
+        Py_DECREF(frame);
+        Py_DECREF(entry);
+        return make_walked(w, loop, seg);
+    }
+fail:
+    Py_XDECREF(frame);
+    Py_DECREF(entry);
+    return NULL;
+}
+
+/* the candidates of ``sid`` in ``frame`` by qualifier value (the fast table), first at or after the frame's
+   position: *found (borrowed) or Py_None; -1 on error */
+static int find_in_frame(PyObject *frame, PyObject *seg, PyObject *sid, PyObject **found) {
+    *found = Py_None;
+    PyObject *m = PyDict_GetItemWithError(PyList_GET_ITEM(frame, 3), sid);
+    if (m == NULL) return PyErr_Occurred() ? -1 : 0;
+    PyObject *el = PyTuple_GET_ITEM(seg, 2);
+    Py_ssize_t qi = PyLong_AsSsize_t(PyTuple_GET_ITEM(m, 0));
+    PyObject *cands;
+    if (qi) {
+        PyObject *v = Py_NewRef(qi < PyList_GET_SIZE(el) ? PyList_GET_ITEM(el, qi) : S_empty);
+        if (PyObject_IsTrue(PyTuple_GET_ITEM(m, 1))) {
+            PyObject *d = PyTuple_GET_ITEM(seg, 3);
+            PyObject *comp = PyObject_GetAttr(d, S_component);
+            if (comp == NULL) {
+                Py_DECREF(v);
+                return -1;
+            }
+            int has = PyUnicode_Contains(v, comp);
+            if (has < 0) {
+                Py_DECREF(v);
+                Py_DECREF(comp);
+                return -1;
+            }
+            if (!has) {
+                PyObject *other = PyObject_CallFunctionObjArgs(foreign_fn, v, d, NULL);
+                if (other == NULL) {
+                    Py_DECREF(v);
+                    Py_DECREF(comp);
+                    return -1;
+                }
+                if (PyUnicode_Check(other) && PyUnicode_GET_LENGTH(other) > 0) Py_SETREF(comp, other);
+                else Py_DECREF(other);
+            }
+            Py_ssize_t pos = PyUnicode_Find(v, comp, 0, PyUnicode_GET_LENGTH(v), 1);
+            Py_DECREF(comp);
+            if (pos == -2) {
+                Py_DECREF(v);
+                return -1;
+            }
+            if (pos >= 0) {
+                PyObject *head = PyUnicode_Substring(v, 0, pos);
+                Py_DECREF(v);
+                if (head == NULL) return -1;
+                v = head;
+            }
+        }
+        cands = PyDict_GetItemWithError(PyTuple_GET_ITEM(m, 2), v);
+        Py_DECREF(v);
+        if (cands == NULL) {
+            if (PyErr_Occurred()) return -1;
+            cands = PyTuple_GET_ITEM(m, 3);
+        }
+    } else {
+        cands = PyTuple_GET_ITEM(m, 3);
+    }
+    long cur = PyLong_AsLong(PyList_GET_ITEM(frame, 1));
+    Py_ssize_t nc = PyTuple_GET_SIZE(cands);
+    for (Py_ssize_t k = 0; k < nc; k++) {
+        PyObject *c = PyTuple_GET_ITEM(cands, k);
+        if (PyLong_AsLong(PyTuple_GET_ITEM(c, 0)) >= cur) {
+            *found = c;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* _Walker.seek: ``found`` is the innermost loop's entry (or None) */
+static PyObject *walker_seek(WalkerObject *w, PyObject *seg, PyObject *found) {
+    Py_ssize_t level = PyList_GET_SIZE(w->stack) - 1;
+    if (found != Py_None) return walker_enter(w, seg, level, found);
+    PyObject *sid = PyTuple_GET_ITEM(seg, 1);
+    for (level--; level >= 0; level--) {
+        PyObject *c;
+        if (find_in_frame(PyList_GET_ITEM(w->stack, level), seg, sid, &c) < 0) return NULL;
+        if (c != Py_None) return walker_enter(w, seg, level, c);
+    }
+    return walker_slow(w, S_seek, seg, Py_None); /* not placed by qualifier anywhere: place() words it */
+}
+
 static PyObject *walker_step(WalkerObject *w) {
     if (w->done) return NULL;
     if (w->pending != NULL) {
@@ -701,7 +930,7 @@ static PyObject *walker_step(WalkerObject *w) {
             }
         }
     }
-    if (found == Py_None || PyTuple_GET_ITEM(found, 1) != Py_True) return walker_slow(w, S_seek, seg, found);
+    if (found == Py_None || PyTuple_GET_ITEM(found, 1) != Py_True) return walker_seek(w, seg, found);
     /* the segment stays in the innermost loop */
     PyObject *node = PyTuple_GET_ITEM(found, 2);
     Py_INCREF(found);  /* keep it alive while Python code runs below */
@@ -1445,6 +1674,11 @@ PyMODINIT_FUNC PyInit__fast(void) {
 #define INTERN(var, s) if ((var = PyUnicode_InternFromString(s)) == NULL) return NULL
     INTERN(S_component, "component");
     INTERN(S_close_st, "close_st");
+    INTERN(S_enter, "enter");
+    INTERN(S_must, "must");
+    INTERN(S_fast, "fast");
+    INTERN(S_repeat_attr, "repeat");
+    INTERN(S_close_frame, "close_frame");
     INTERN(S_end_st, "end_st");
     INTERN(S_stack, "stack");
     INTERN(S_st, "st");

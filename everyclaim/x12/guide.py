@@ -77,7 +77,7 @@ class LoopNode:
     # compiled for the walker's fast path (see _compile):
     must: tuple[SegNode | LoopNode, ...] = ()  # ``required`` less a required trigger (always present)
     # seg_id -> (qualifier element or 0, qualifier is a component, {value: entries}, default entries); an
-    # entry is (pos, simple, node, node.pos, node.max_use, node.ok, candidate, node's loop id, node.check), simple = the
+    # entry is (pos, simple, node, node.pos, node.max_use, node.ok, candidate, node's loop id, node.check, plan), simple = the
     # candidate opens no loop, is not implied and is not an HL (the walker's inline case)
     fast: dict[str, tuple[int, int, dict[str, tuple[tuple, ...]], tuple[tuple, ...]]] = field(default_factory=dict)
 
@@ -247,7 +247,9 @@ def _matcher(cands: tuple[Candidate, ...]):  # noqa: ANN202
         return None
     def entry(c: Candidate) -> tuple:
         simple = not c.enter and c.implicit is None and c.seg.id != "HL" and not c.seg.identifies
-        return (c.pos, simple, c.seg, c.seg.pos, c.seg.max_use, c.seg.ok, c, c.seg.loop.id, c.seg.check)
+        # the compiled walker enters the loops of ``plan`` itself; None: it calls _Walker.enter
+        plan = None if c.implicit is not None or c.seg.id == "HL" or c.seg.identifies else c.enter
+        return (c.pos, simple, c.seg, c.seg.pos, c.seg.max_use, c.seg.ok, c, c.seg.loop.id, c.seg.check, plan)
 
     default = tuple(entry(c) for c in cands if c.qual is None)
     if not quals:
