@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from everyclaim.ingest.pipeline import ingest
 from everyclaim.ledger import post as ledger_post
 from everyclaim.ledger import schema as t
+from everyclaim.ledger.balances import to_cents
 from everyclaim.ledger.post import FileMeta, post_file
 from everyclaim.ledger.records import Party, ServicePayment
 from everyclaim.x12 import native
@@ -130,3 +134,17 @@ def test_the_bench_generator_file_posts_the_same_rows(engine: sa.Engine, tmp_pat
     assert fast[1] == pure[1] and pure[1][0][1]["payments"] == 2500
     for name in TABLES:
         assert fast[0][name] == pure[0][name], name
+
+
+@given(st.one_of(st.decimals(allow_nan=True, allow_infinity=True), st.decimals(places=2, allow_nan=False),
+                 st.decimals(places=3, allow_nan=False), st.integers(-10**20, 10**20).map(lambda i: D(i).scaleb(-2)),
+                 st.sampled_from(["0", "-0.00", "1E+2", "12.340", "12.345", "0E-8", "123456789012345.67",
+                                  "1234567890123456.78", "-0.5"]).map(D)))
+def test_the_builders_cents_are_to_cents(amount: Decimal) -> None:
+    def outcome(f):  # noqa: ANN001, ANN202
+        try:
+            return f(amount)
+        except Exception as exc:  # noqa: BLE001
+            return (type(exc), str(exc))
+
+    assert outcome(lambda a: ledger_post._rows.cents(a, to_cents)) == outcome(to_cents)

@@ -22,10 +22,80 @@ static PyObject *A_lines, *A_adjustments, *A_remarks, *A_patient, *A_insured, *A
     *A_original_procedure, *A_service_date, *A_service_date_end, *A_line_control, *A_group, *A_carc, *A_amount,
     *A_quantity, *A_qualifier, *A_code, *S_empty, *S_comma, *S_claim, *S_line, *S_22, *S_4;
 
+/* A slot read by its offset when the object is of the class first seen at this call site (the records
+   are slotted dataclasses), else an ordinary attribute look-up. */
+typedef struct {
+    PyTypeObject *type;
+    Py_ssize_t off;
+    int tried;
+} Slot;
+
+#include <structmember.h>
+
+static PyObject *slot_get(PyObject *o, Slot *s, PyObject *name) {
+    PyTypeObject *tp = Py_TYPE(o);
+    if (!s->tried) {
+        s->tried = 1;
+        PyObject *d = _PyType_Lookup(tp, name);
+        if (d != NULL && Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+            PyMemberDef *md = ((PyMemberDescrObject *)d)->d_member;
+            if (md->type == T_OBJECT_EX && !(md->flags & READONLY)) {
+                s->type = tp;
+                Py_INCREF(tp);
+                s->off = md->offset;
+            }
+        }
+    }
+    if (tp == s->type) {
+        PyObject *v = *(PyObject **)((char *)o + s->off);
+        if (v != NULL) return Py_NewRef(v);
+    }
+    return PyObject_GetAttr(o, name);
+}
+
+#define GET(o, name) __extension__({ static Slot _slot; slot_get((o), &_slot, (name)); })
+
+/* str(d) of a plain decimal ("-123.45", at most 18 digits) as exact cents; NULL (no error) when it is
+   anything else (exponent, more than two non-zero decimals, NaN ...) */
+static PyObject *cents_from_str(PyObject *str) {
+    if (!PyUnicode_IS_ASCII(str)) return NULL;
+    const char *s = (const char *)PyUnicode_1BYTE_DATA(str);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(str), i = 0;
+    int neg = 0;
+    if (i < n && s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    long long v = 0;
+    int digits = 0, seen = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        v = v * 10 + (s[i] - '0');
+        if (v) digits++;
+        seen = 1;
+    }
+    if (!seen || digits > 15) return NULL;
+    int frac = 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, frac++) {
+            if (frac < 2) v = v * 10 + (s[i] - '0');
+            else if (s[i] != '0') return NULL; /* a fraction of a cent: to_cents raises */
+        }
+    }
+    if (i != n) return NULL;
+    for (; frac < 2; frac++) v *= 10;
+    return PyLong_FromLongLong(neg ? -v : v);
+}
+
 /* exact cents of a Decimal (new reference), or to_cents(v) for anything else */
 static PyObject *cents(PyObject *v, PyObject *to_cents) {
     if (v == Py_None) return Py_NewRef(Py_None);
     if (Py_TYPE(v) == (PyTypeObject *)DecimalType) {
+        PyObject *str = PyObject_Str(v);
+        if (str == NULL) return NULL;
+        PyObject *c = cents_from_str(str);
+        Py_DECREF(str);
+        if (c != NULL || PyErr_Occurred()) return c;
         PyObject *scaled = PyNumber_Multiply(v, HUNDRED);
         if (scaled == NULL) return NULL;
         PyObject *n = PyNumber_Long(scaled);
@@ -82,7 +152,7 @@ static PyObject *add(PyObject *total, PyObject *c) {
 /* the adjustments of ``owner`` (claim or line) as rows; their cents summed into *total */
 static int adjustment_rows(PyObject *owner, PyObject *cp_id, PyObject *lp_id, PyObject *level, PyObject *to_cents,
                            PyObject *out, PyObject **total) {
-    PyObject *adjs = PyObject_GetAttr(owner, A_adjustments);
+    PyObject *adjs = GET(owner, A_adjustments);
     if (adjs == NULL) return -1;
     PyObject *seq = PySequence_Fast(adjs, "adjustments must be a sequence");
     Py_DECREF(adjs);
@@ -90,7 +160,7 @@ static int adjustment_rows(PyObject *owner, PyObject *cp_id, PyObject *lp_id, Py
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *a = PySequence_Fast_GET_ITEM(seq, i);
-        PyObject *amount = PyObject_GetAttr(a, A_amount);
+        PyObject *amount = GET(a, A_amount);
         PyObject *c = amount ? cents(amount, to_cents) : NULL;
         Py_XDECREF(amount);
         if (c == NULL) goto fail;
@@ -99,8 +169,8 @@ static int adjustment_rows(PyObject *owner, PyObject *cp_id, PyObject *lp_id, Py
             Py_DECREF(c);
             goto fail;
         }
-        PyObject *v[7] = {Py_NewRef(cp_id), Py_NewRef(lp_id), Py_NewRef(level), PyObject_GetAttr(a, A_group),
-                          PyObject_GetAttr(a, A_carc), c, PyObject_GetAttr(a, A_quantity)};
+        PyObject *v[7] = {Py_NewRef(cp_id), Py_NewRef(lp_id), Py_NewRef(level), GET(a, A_group),
+                          GET(a, A_carc), c, GET(a, A_quantity)};
         if (append_new(out, pack(v, 7)) < 0) goto fail;
     }
     Py_DECREF(seq);
@@ -111,7 +181,7 @@ fail:
 }
 
 static int remark_rows(PyObject *owner, PyObject *cp_id, PyObject *lp_id, PyObject *out) {
-    PyObject *rems = PyObject_GetAttr(owner, A_remarks);
+    PyObject *rems = GET(owner, A_remarks);
     if (rems == NULL) return -1;
     PyObject *seq = PySequence_Fast(rems, "remarks must be a sequence");
     Py_DECREF(rems);
@@ -119,8 +189,8 @@ static int remark_rows(PyObject *owner, PyObject *cp_id, PyObject *lp_id, PyObje
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *r = PySequence_Fast_GET_ITEM(seq, i);
-        PyObject *v[4] = {Py_NewRef(cp_id), Py_NewRef(lp_id), PyObject_GetAttr(r, A_qualifier),
-                          PyObject_GetAttr(r, A_code)};
+        PyObject *v[4] = {Py_NewRef(cp_id), Py_NewRef(lp_id), GET(r, A_qualifier),
+                          GET(r, A_code)};
         if (append_new(out, pack(v, 4)) < 0) {
             Py_DECREF(seq);
             return -1;
@@ -132,11 +202,11 @@ static int remark_rows(PyObject *owner, PyObject *cp_id, PyObject *lp_id, PyObje
 
 /* charge - paid != total (cents) -> 1, equal -> 0, error -> -1 */
 static int unbalanced(PyObject *owner, PyObject *total, PyObject *to_cents) {
-    PyObject *charge = PyObject_GetAttr(owner, A_charge);
+    PyObject *charge = GET(owner, A_charge);
     PyObject *ch = charge ? cents(charge, to_cents) : NULL;
     Py_XDECREF(charge);
     if (ch == NULL) return -1;
-    PyObject *paid = PyObject_GetAttr(owner, A_paid);
+    PyObject *paid = GET(owner, A_paid);
     PyObject *pa = paid ? cents(paid, to_cents) : NULL;
     Py_XDECREF(paid);
     if (pa == NULL) {
@@ -156,28 +226,28 @@ static PyObject *line_row(PyObject *sp, PyObject *lp_id, PyObject *cp_id, PyObje
     PyObject *v[15];
     v[0] = Py_NewRef(lp_id);
     v[1] = Py_NewRef(cp_id);
-    v[2] = PyObject_GetAttr(sp, A_procedure_qualifier);
-    v[3] = PyObject_GetAttr(sp, A_procedure);
-    PyObject *mods = PyObject_GetAttr(sp, A_modifiers);
+    v[2] = GET(sp, A_procedure_qualifier);
+    v[3] = GET(sp, A_procedure);
+    PyObject *mods = GET(sp, A_modifiers);
     v[4] = mods ? PyUnicode_Join(S_comma, mods) : NULL;
     Py_XDECREF(mods);
     PyObject *x;
-    x = PyObject_GetAttr(sp, A_charge);
+    x = GET(sp, A_charge);
     v[5] = x ? cents(x, to_cents) : NULL;
     Py_XDECREF(x);
-    x = PyObject_GetAttr(sp, A_paid);
+    x = GET(sp, A_paid);
     v[6] = x ? cents(x, to_cents) : NULL;
     Py_XDECREF(x);
-    x = PyObject_GetAttr(sp, A_allowed);
+    x = GET(sp, A_allowed);
     v[7] = x ? cents(x, to_cents) : NULL;
     Py_XDECREF(x);
-    v[8] = PyObject_GetAttr(sp, A_revenue_code);
-    v[9] = PyObject_GetAttr(sp, A_units);
-    v[10] = PyObject_GetAttr(sp, A_original_procedure);
-    v[11] = PyObject_GetAttr(sp, A_service_date);
-    v[12] = PyObject_GetAttr(sp, A_service_date_end);
-    v[13] = PyObject_GetAttr(sp, A_line_control);
-    v[14] = PyObject_GetAttr(sp, A_seg_index);
+    v[8] = GET(sp, A_revenue_code);
+    v[9] = GET(sp, A_units);
+    v[10] = GET(sp, A_original_procedure);
+    v[11] = GET(sp, A_service_date);
+    v[12] = GET(sp, A_service_date_end);
+    v[13] = GET(sp, A_line_control);
+    v[14] = GET(sp, A_seg_index);
     return pack(v, 15);
 }
 
@@ -185,48 +255,48 @@ static PyObject *payment_row(PyObject *cp, PyObject *cp_id, PyObject *rid, PyObj
                              PyObject *to_cents) {
     PyObject *v[31];
     for (int i = 0; i < 31; i++) v[i] = NULL;
-    PyObject *patient = PyObject_GetAttr(cp, A_patient);
-    PyObject *insured = PyObject_GetAttr(cp, A_insured);
-    PyObject *prio = PyObject_GetAttr(cp, A_corrected_priority_payer);
-    PyObject *src = PyObject_GetAttr(cp, A_source);
-    PyObject *status = PyObject_GetAttr(cp, A_status);
+    PyObject *patient = GET(cp, A_patient);
+    PyObject *insured = GET(cp, A_insured);
+    PyObject *prio = GET(cp, A_corrected_priority_payer);
+    PyObject *src = GET(cp, A_source);
+    PyObject *status = GET(cp, A_status);
     PyObject *t = NULL;
     if (!patient || !insured || !prio || !src || !status) goto done;
     PyObject *who = PyObject_IsTrue(patient) == 1 ? patient : insured; /* cp.patient or cp.insured */
     v[0] = Py_NewRef(cp_id);
     v[1] = Py_NewRef(rid);
     v[2] = Py_NewRef(Py_None); /* claim_id */
-    v[3] = PyObject_GetAttr(cp, A_pcn);
+    v[3] = GET(cp, A_pcn);
     v[4] = Py_NewRef(payer_id);
     v[5] = Py_NewRef(status);
     PyObject *x;
-    x = PyObject_GetAttr(cp, A_charge);
+    x = GET(cp, A_charge);
     v[6] = x ? cents(x, to_cents) : NULL;
     Py_XDECREF(x);
     if (v[6] == NULL) goto done;
-    x = PyObject_GetAttr(cp, A_paid);
+    x = GET(cp, A_paid);
     v[7] = x ? cents(x, to_cents) : NULL;
     Py_XDECREF(x);
     if (v[7] == NULL) goto done;
-    x = PyObject_GetAttr(cp, A_patient_responsibility);
+    x = GET(cp, A_patient_responsibility);
     v[8] = x ? cents(x, to_cents) : NULL;
     Py_XDECREF(x);
     if (v[8] == NULL) goto done;
-    x = PyObject_GetAttr(cp, A_coverage_amount);
+    x = GET(cp, A_coverage_amount);
     v[9] = x ? cents(x, to_cents) : NULL;
     Py_XDECREF(x);
     if (v[9] == NULL) goto done;
-    v[10] = PyObject_GetAttr(cp, A_claim_filing);
-    v[11] = PyObject_GetAttr(cp, A_payer_claim_control);
-    v[12] = PyObject_GetAttr(cp, A_facility_code);
-    v[13] = PyObject_GetAttr(cp, A_frequency);
-    v[14] = PyObject_GetAttr(cp, A_drg);
+    v[10] = GET(cp, A_claim_filing);
+    v[11] = GET(cp, A_payer_claim_control);
+    v[12] = GET(cp, A_facility_code);
+    v[13] = GET(cp, A_frequency);
+    v[14] = GET(cp, A_drg);
     v[15] = attr_or_empty(who, A_name);
     v[16] = attr_or_empty(who, A_first);
     v[17] = attr_or_empty(insured, A_id);
-    v[18] = PyObject_GetAttr(cp, A_statement_from);
-    v[19] = PyObject_GetAttr(cp, A_statement_to);
-    v[20] = PyObject_GetAttr(cp, A_received_date);
+    v[18] = GET(cp, A_statement_from);
+    v[19] = GET(cp, A_statement_to);
+    v[20] = GET(cp, A_received_date);
     int r22 = PyObject_RichCompareBool(status, S_22, Py_EQ), r4 = PyObject_RichCompareBool(status, S_4, Py_EQ);
     if (r22 < 0 || r4 < 0) goto done;
     v[21] = PyBool_FromLong(r22);
@@ -235,10 +305,10 @@ static PyObject *payment_row(PyObject *cp, PyObject *cp_id, PyObject *rid, PyObj
     v[24] = attr_or_empty(prio, A_id);
     v[25] = attr_or_empty(prio, A_name);
     v[26] = Py_NewRef(file_id);
-    v[27] = PyObject_GetAttr(src, A_isa13);
-    v[28] = PyObject_GetAttr(src, A_gs06);
-    v[29] = PyObject_GetAttr(src, A_st02);
-    v[30] = PyObject_GetAttr(src, A_seg_index);
+    v[27] = GET(src, A_isa13);
+    v[28] = GET(src, A_gs06);
+    v[29] = GET(src, A_st02);
+    v[30] = GET(src, A_seg_index);
     t = pack(v, 31);
     for (int i = 0; i < 31; i++) v[i] = NULL;
 done:
@@ -271,7 +341,7 @@ static PyObject *rows_835(PyObject *self, PyObject *args) {
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *cp = PyList_GET_ITEM(batch, i), *cp_id = PyList_GET_ITEM(ids, i);
-        PyObject *cl = PyObject_GetAttr(cp, A_lines);
+        PyObject *cl = GET(cp, A_lines);
         if (cl == NULL) goto fail;
         PyObject *seq = PySequence_Fast(cl, "lines must be a sequence");
         Py_DECREF(cl);
@@ -302,7 +372,7 @@ static PyObject *rows_835(PyObject *self, PyObject *args) {
             Py_XDECREF(total);
             goto fail;
         }
-        PyObject *cl = PyObject_GetAttr(cp, A_lines);
+        PyObject *cl = GET(cp, A_lines);
         PyObject *seq = cl ? PySequence_Fast(cl, "lines must be a sequence") : NULL;
         Py_XDECREF(cl);
         if (seq == NULL) {
@@ -362,7 +432,14 @@ static PyObject *setup(PyObject *self, PyObject *dec) {
     Py_RETURN_NONE;
 }
 
+static PyObject *cents_py(PyObject *self, PyObject *args) {
+    PyObject *v, *to_cents;
+    if (!PyArg_ParseTuple(args, "OO", &v, &to_cents)) return NULL;
+    return cents(v, to_cents);
+}
+
 static PyMethodDef methods[] = {
+    {"cents", cents_py, METH_VARARGS, "cents(amount, to_cents): the builder's exact cents (for tests)"},
     {"rows_835", rows_835, METH_VARARGS,
      "rows_835(batch, ids, line_ids, rid, payer_id, file_id, to_cents) -> (payments, lines, adjustments, remarks, "
      "unbalanced)"},

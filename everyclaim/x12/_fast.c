@@ -486,6 +486,7 @@ typedef struct {
     PyObject *last;     /* the last segment */
     PyObject *pending;  /* an SE (or cut-off envelope) whose close_st runs at the next step, as in run() */
     PyObject *sink;     /* a Claims835 taking the segments of loops 2100/2110 (read.py sets it), or NULL */
+    int routed;         /* make_walked's loop kind for the sink (1: 2110, 2: 2100) */
     int in_st, done;
 } WalkerObject;
 
@@ -553,6 +554,7 @@ static PyObject *walker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     w->last = NULL;
     w->pending = NULL;
     w->sink = NULL;
+    w->routed = 0;
     w->in_st = 0;
     w->done = 0;
     PyObject_GC_Track(w);
@@ -563,9 +565,20 @@ static PyObject *walker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     return (PyObject *)w;
 }
 
+static int loop_kind(PyObject *loop);
+
 static PyObject *make_walked(WalkerObject *w, PyObject *loop, PyObject *seg) {
-    /* steals loop */
+    /* steals loop; with a sink, a segment of loop 2100/2110 gives None (walker_next routes it) and
+       w->routed says which loop */
     if (loop == NULL) return NULL;
+    if (w->sink != NULL && loop != Py_None) {
+        int k = loop_kind(loop);
+        if (k) {
+            Py_DECREF(loop);
+            w->routed = k;
+            return Py_NewRef(Py_None);
+        }
+    }
     PyObject *items[2];
     items[0] = loop;
     Py_INCREF(seg);
@@ -997,7 +1010,6 @@ fail:
 
 typedef struct ClaimsObject ClaimsObject;
 static int claims_on(ClaimsObject *c, int is_line, PyObject *seg);
-static int loop_kind(PyObject *loop);
 static PyObject *claims_out(ClaimsObject *c);
 
 /* the next Walked; with a sink, the segments of loops 2100/2110 go to it instead, and a Walked with loop
@@ -1005,23 +1017,16 @@ static PyObject *claims_out(ClaimsObject *c);
 static PyObject *walker_next(WalkerObject *w) {
     for (;;) {
         PyObject *walked = walker_step(w);
-        if (walked == NULL || w->sink == NULL) return walked;
-        PyObject *loop = PyTuple_GET_ITEM(walked, 0);
-        int k = loop_kind(loop);
-        if (k == 0) return walked;
-        PyObject *seg = PyTuple_GET_ITEM(walked, 1);
+        if (walked != Py_None) return walked; /* a Walked, or NULL (the end or an error) */
+        Py_DECREF(walked);
+        PyObject *seg = w->last;
         PyObject *out = claims_out((ClaimsObject *)w->sink);
         Py_ssize_t before = PyList_GET_SIZE(out);
-        if (claims_on((ClaimsObject *)w->sink, k == 1, seg) < 0) {
-            Py_DECREF(walked);
-            return NULL;
-        }
+        if (claims_on((ClaimsObject *)w->sink, w->routed == 1, seg) < 0) return NULL;
         if (PyList_GET_SIZE(out) != before) {
-            PyObject *r = make_walked(w, Py_NewRef(Py_None), seg);
-            Py_DECREF(walked);
-            return r;
+            PyObject *items[2] = {Py_NewRef(Py_None), Py_NewRef(seg)};
+            return new_tuple_of(w->walked, items, 2);
         }
-        Py_DECREF(walked);
     }
 }
 
