@@ -222,6 +222,7 @@ def test_the_dashboard_shows_tiers_automation_share_and_the_heat_map(world: Worl
 def test_rules_page_and_marking_an_outcome_moves_the_rules_review_count(world: World) -> None:
     c = world.client("manager")
     page = c.get("/rules").text
+    assert ">Sampled</th>" in page  # the column `everyclaim rules report` has
     rule_id = re.search(r'<option>([a-z0-9_.]+)</option>', page).group(1)  # type: ignore[union-attr]
     r = c.post("/rules/outcomes", data={"pcn": "P-REVIEWED-1", "rule_id": rule_id, "correct": "yes"})
     assert r.status_code == 303
