@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import shutil
 import sqlite3
@@ -103,8 +104,8 @@ def replicate(src: Path, dst: Path, open_claims: int) -> int:
     return n
 
 
-def run_one(db: Path) -> dict[str, object]:
-    """Triage ``db`` once (in this process) and measure it."""
+def run_one(db: Path, workers: int) -> dict[str, object]:
+    """Triage ``db`` once (in this process, features on ``workers`` connections) and measure it."""
     from everyclaim.ledger.db import make_engine
     from everyclaim.triage import engine as eng
     from everyclaim.triage.rules import load_rules
@@ -113,11 +114,11 @@ def run_one(db: Path) -> dict[str, object]:
     engine = make_engine(f"sqlite:///{db}")
     c0, t0 = time.process_time(), time.perf_counter()
     with engine.begin() as conn:
-        result = eng.triage(conn, AS_OF, rules)
+        result = eng.triage(conn, AS_OF, rules, workers=workers)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     engine.dispose()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"claims": result.claims, "wall": wall, "cpu": cpu, "rss_mb": rss,
+    return {"claims": result.claims, "wall": wall, "cpu": cpu, "rss_mb": rss, "load": os.getloadavg()[0],
             "stages": {k: round(v, 2) for k, v in result.timings.items()}}  # fmt: skip
 
 
@@ -162,15 +163,16 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--duckdb-probe", action="store_true", help="Also time copying the ledger into DuckDB.")
     p.add_argument("--workdir", type=Path, default=Path("bench/.triage-speed"))
+    p.add_argument("--workers", type=int, default=2, help="Connections computing the features at once (1 = one).")
     p.add_argument("--run-one", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.run_one:
-        print(json.dumps(run_one(args.run_one)))
+        print(json.dumps(run_one(args.run_one, args.workers)))
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     base = base_db(args.workdir, args.base, args.seed)
     print(f"{'open claims':>11} {'wall':>7} {'cpu':>7} {'peak RSS':>9} {'claims/s':>9} {'cpu us/claim':>12} "
-          f"{'growth':>6}  stages (wall s)")  # fmt: skip
+          f"{'growth':>6} {'load':>5}  stages (wall s)")  # fmt: skip
     first = 0.0
     for size in (int(x) for x in args.sizes.split(",")):
         db = args.workdir / f"ledger{size}.db"
@@ -178,7 +180,7 @@ def main() -> None:
             replicate(base, db, size)
         work = args.workdir / "run.db"
         shutil.copyfile(db, work)
-        out = subprocess.run([sys.executable, __file__, "--run-one", str(work)], check=True, capture_output=True,
+        out = subprocess.run([sys.executable, __file__, "--run-one", str(work), "--workers", str(args.workers)], check=True, capture_output=True,
                              text=True).stdout  # fmt: skip
         work.unlink()
         m = json.loads(out.strip().splitlines()[-1])
@@ -186,7 +188,7 @@ def main() -> None:
         first = first or per
         stages = ", ".join(f"{k} {v}" for k, v in m["stages"].items())
         print(f"{m['claims']:11} {m['wall']:6.1f}s {m['cpu']:6.1f}s {m['rss_mb']:7.0f}MB {m['claims'] / m['wall']:9.0f} "
-              f"{per:12.1f} {per / first:5.2f}x  {stages}", flush=True)  # fmt: skip
+              f"{per:12.1f} {per / first:5.2f}x {m['load']:5.1f}  {stages}", flush=True)  # fmt: skip
         if args.duckdb_probe:
             probe = duckdb_probe(db)
             print(f"{'':11} copying {probe['rows']:,.0f} ledger rows into DuckDB alone: {probe['cpu']:.1f}s cpu, "

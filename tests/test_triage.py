@@ -98,11 +98,23 @@ def _check_worklist(engine: sa.Engine, world: Path) -> None:
         codes = conn.execute(sa.select(eng.results.c.adjustment_code).where(eng.results.c.action == "write_off")).scalars()
         assert all(c and c.startswith(("WO-", "CO45")) for c in codes)
 
+    # the features split over two connections (SQLite on a file; ignored elsewhere) give the same
+    # worklist, twice in a row (the second run detaches the first one's scratch databases)
+    for _ in range(2):
+        with engine.begin() as conn:
+            split = eng.triage(conn, AS_OF, rules, workers=2)
+            assert split.claims == result.claims
+            assert _by_pcn(eng.worklist(conn, split.run_id)) == _by_pcn(rows)
+
     # staff work is ranked by expected recovery
     ranked = sorted((r for r in rows if r["priority"] != ""), key=lambda r: r["priority"])
     assert [r["priority"] for r in ranked] == list(range(1, len(ranked) + 1))
     recov = [float(r["expected_recovery"]) for r in ranked]
     assert recov == sorted(recov, reverse=True)
+
+
+def _by_pcn(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    return sorted(rows, key=lambda r: str(r["claim_id"]))
 
 
 def _check_credit_guard(engine: sa.Engine, tmp_path: Path) -> None:

@@ -70,7 +70,7 @@ def triage_cmd(
     rules = _rules(rules_dirs)
     engine = open_ledger(db)
     with engine.begin() as conn:
-        result = eng.triage(conn, day, rules)
+        result = eng.triage(conn, day, rules, workers=2)  # first thing in the transaction: see triage()
         scored = None if no_score else scoring_cli.sc.score(conn, result.run_id, day, scoring_cli.load_settings())
         rows = eng.worklist(conn, result.run_id) if out_file else []
     if out_file:

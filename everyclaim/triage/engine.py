@@ -35,6 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from everyclaim.triage import features as feat
+from everyclaim.triage import parallel
 from everyclaim.triage.gate import Decision, GateSettings, decisions
 from everyclaim.triage.rules import RuleSet, rules_select
 from everyclaim.triage.sqlfuncs import hash_bucket, register_sqlite
@@ -143,8 +144,13 @@ def ensure_tables(conn: sa.Connection) -> None:
     md.create_all(conn, checkfirst=True)
 
 
-def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSettings | None = None) -> TriageResult:
-    """Triage every open claim on ``as_of`` (see the module docstring). Never commits."""
+def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSettings | None = None,
+           workers: int = 1) -> TriageResult:  # fmt: skip
+    """Triage every open claim on ``as_of`` (see the module docstring). Never commits.
+
+    ``workers > 1`` computes the features of a SQLite ledger file on that many connections at once
+    (:mod:`everyclaim.triage.parallel`; they read committed data only, so call it before any ledger
+    write of this transaction); other databases ignore it."""
     ensure_tables(conn)
     register_sqlite(conn)
     settings = settings or GateSettings()
@@ -158,7 +164,7 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
         timings[stage] = now - clock
         clock = now
 
-    n = feat.build_features(conn, as_of)
+    n = parallel.build_features(conn, as_of, workers)
     lap("features")
     gate = decisions(conn, rules, settings)
     lap("gate")

@@ -140,16 +140,20 @@ def ensure_tables(conn: sa.Connection) -> None:
     triage_metadata.create_all(conn, checkfirst=True)
 
 
-def load_carc_map(conn: sa.Connection) -> None:
-    """Refresh ``triage_carc_map`` from the code sets (precedence as ``CodeSets.denial_category``)."""
+def carc_map_rows() -> list[dict[str, Any]]:
+    """The rows of ``triage_carc_map``, from the code sets (precedence as ``CodeSets.denial_category``)."""
     kinds = load_code_sets().category_defs
-    rows = [
+    return [
         {"group_code": g, "carc": c, "rarc": r, "category": cat, "is_denial": kinds[cat].kind == "denial",
          "specificity": (2 if r else 0) + (1 if g else 0)}
         for g, c, r, cat in carc_category_rows()
     ]  # fmt: skip
+
+
+def load_carc_map(conn: sa.Connection) -> None:
+    """Refresh ``triage_carc_map`` from the code sets."""
     conn.execute(sa.delete(carc_map))
-    conn.execute(sa.insert(carc_map), rows)
+    conn.execute(sa.insert(carc_map), carc_map_rows())
 
 
 def latest_snapshot(conn: sa.Connection, as_of: date) -> tuple[int, date] | None:
@@ -177,10 +181,13 @@ def build_features(conn: sa.Connection, as_of: date) -> int:
 # --------------------------------------------------------------------------------------------------
 # The query, in named CTEs
 # --------------------------------------------------------------------------------------------------
-def _open_rows(snapshot_id: int) -> sa.CTE:
+def _open_rows(snapshot_id: int, part: tuple[int, int] | None = None) -> sa.CTE:
+    """The open ATB rows; ``part=(k, n)`` keeps those whose id is k modulo n (one worker's share)."""
     a = t.atb_rows.c
-    return (sa.select(t.atb_rows).where(a.snapshot_id == snapshot_id, a.balance_cents != 0)
-            .cte("open_rows"))  # fmt: skip
+    stmt = sa.select(t.atb_rows).where(a.snapshot_id == snapshot_id, a.balance_cents != 0)
+    if part is not None:
+        stmt = stmt.where(a.id % part[1] == part[0])
+    return stmt.cte("open_rows")
 
 
 def _payments(open_rows: sa.CTE) -> sa.CTE:
@@ -350,31 +357,40 @@ def _bool(cond: Any) -> sa.ColumnElement[bool]:
     return sa.case((cond, sa.true()), else_=sa.false())
 
 
+def stage_sql(name: str, cte: sa.CTE, dialect: Any) -> tuple[list[str], Any]:
+    """The statements that materialise a per-claim step into an indexed temporary table, and the table
+    as a selectable (see :func:`stage_table`)."""
+    tmp = f"tmp_triage_{name}"
+    sel = cte.element
+    sql = str(sel.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    stmts = [f"DROP TABLE IF EXISTS {tmp}", f"CREATE TEMPORARY TABLE {tmp} AS {sql}"]
+    keys = [c for c in ("claim_id", "id", "atb_row_id") if c in sel.selected_columns]
+    stmts += [f"CREATE INDEX ix_{tmp}_{key} ON {tmp} ({key})" for key in keys]
+    return stmts, sa.table(tmp, *(sa.column(c.name, c.type) for c in sel.selected_columns)).alias(name)
+
+
 def stage_table(conn: sa.Connection, name: str, cte: sa.CTE) -> Any:
     """Materialise a per-claim step into an indexed temporary table (SQLite's planner scans a CTE once
     per outer row in a many-way LEFT JOIN, which is quadratic); return it as a selectable."""
-    tmp = f"tmp_triage_{name}"
-    sel = cte.element
-    sql = str(sel.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {tmp} AS {sql}")
-    keys = [c for c in ("claim_id", "id", "atb_row_id") if c in sel.selected_columns]
-    for key in keys:
-        conn.exec_driver_sql(f"CREATE INDEX ix_{tmp}_{key} ON {tmp} ({key})")
-    return sa.table(tmp, *(sa.column(c.name, c.type) for c in sel.selected_columns)).alias(name)
+    stmts, table = stage_sql(name, cte, conn.dialect)
+    for stmt in stmts:
+        conn.exec_driver_sql(stmt)
+    return table
 
 
-def features_select(snapshot_id: int, as_of: date, stage: Any = None) -> sa.Select[Any]:
+def features_select(snapshot_id: int, as_of: date, stage: Any = None,
+                    part: tuple[int, int] | None = None) -> sa.Select[Any]:  # fmt: skip
     """The SELECT behind ``triage_features`` (one row per open ATB row of ``snapshot_id``).
 
     With ``stage(name, cte)`` the per-claim steps are materialised first (see :func:`stage_table`);
-    without it the whole thing is one statement of CTEs (for review and other engines).
+    without it the whole thing is one statement of CTEs (for review and other engines). ``part=(k, n)``
+    selects one worker's share of the open rows (:mod:`everyclaim.triage.parallel`).
     """
     def keep(name: str, cte: sa.CTE) -> Any:
         return stage(name, cte) if stage else cte
 
     denial_cats = [k for k, v in load_code_sets().category_defs.items() if v.kind == "denial"]
-    o = keep("open_rows", _open_rows(snapshot_id))
+    o = keep("open_rows", _open_rows(snapshot_id, part))
     pay = keep("pay", _payments(o))
     last = keep("last_adj", _last_adjudication(pay))
     pt = keep("pay_totals", _pay_totals(pay))
