@@ -1,16 +1,20 @@
 """Bench: the web work queue under load. N open claims in PostgreSQL, U billers signed in at once, each
 paging and filtering their queue and opening claims for S seconds; p50/p95/p99 latency and errors.
 
-    python bench/web_load.py [--pg URL] [--claims 1000000] [--users 20] [--seconds 60] [--think 1.0] [--reuse]
+    python bench/web_load.py [--pg URL] [--claims 1000000] [--users 20] [--seconds 60] [--think 1.0]
+                             [--workers 1] [--reuse]
 
 Goal (issue 6): with 1M open claims, 20 users, 60 s: p95 <= 150 ms and 0 errors.
 
 The office is generated in SQL (``generate_series``; the ledger's own ingest is benchmarked elsewhere):
 claims with a billed line, one triage run over all of them, and one open work item per claim in five
 queues with skills, deadlines and ranks; 20 billers with argon2 passwords. ``everyclaim serve`` runs
-in a subprocess (one uvicorn worker); the users are asyncio tasks with httpx clients, each signed in
-through the login form (CSRF and all), waiting ``--think`` seconds (uniform 0.5x-1.5x) between
-requests. Every request counts: an HTTP status >= 400 or a transport error is an error.
+in a subprocess (``--workers`` processes, 1 by default); the users are asyncio tasks with httpx clients,
+each signed in through the login form (CSRF and all), waiting ``--think`` seconds (uniform 0.5x-1.5x)
+between requests. Every request counts: an HTTP status >= 400 or a transport error is an error.
+It prints p50/p95/p99 per kind of request, then per route and filter (slowest first), the CPU seconds
+of the server processes and of the load generator, and the load average before and after: the
+machine's other work shows there.
 
 The database is ``<server>/ec_web_bench`` (dropped and rebuilt unless ``--reuse``).
 """
@@ -123,10 +127,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = os.environ | {"EVERYCLAIM_SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop"}
     cmd = [sys.executable, "-c", "from everyclaim.cli import main; main()", "serve", "--db", url, "--port",
-           str(port), "--log-level", "warning"]
+           str(port), "--log-level", "warning", "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(150):
         try:
@@ -160,8 +164,18 @@ def _filters(rnd: random.Random) -> dict[str, str]:
     return f
 
 
+def _label(kind: str, params: dict[str, str] | None) -> str:
+    """The request's route and filter, for the per-route breakdown (``rows:search``, ``claim``)."""
+    if not params:
+        return kind
+    used = [k for k in ("queue", "tier", "payer", "search") if k in params]
+    deep = "" if params.get("page") in (None, "1") else "+page"
+    return f"{kind}:{used[0] if used else 'all'}{deep}"
+
+
 async def user_loop(base: str, username: str, until: float, think: float, seed: int,
-                    samples: dict[str, list[float]], errors: dict[str, int]) -> None:
+                    samples: dict[str, list[float]], errors: dict[str, int],
+                    routes: dict[str, list[float]]) -> None:
     rnd = random.Random(seed)
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         await _sign_in(client, username)
@@ -180,7 +194,9 @@ async def user_loop(base: str, username: str, until: float, think: float, seed: 
                 ok = r.status_code < 400
             except httpx.HTTPError:
                 ok, r = False, None
-            samples[kind].append((time.perf_counter() - t0) * 1000)
+            ms = (time.perf_counter() - t0) * 1000
+            samples[kind].append(ms)
+            routes[_label(kind, params)].append(ms)
             if not ok:
                 errors[kind] += 1
             elif kind in ("queue", "rows") and r is not None:
@@ -194,12 +210,32 @@ def _pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
-async def run_load(base: str, users: int, seconds: float, think: float) -> tuple[dict[str, list[float]], dict[str, int]]:
+async def run_load(base: str, users: int, seconds: float, think: float
+                   ) -> tuple[dict[str, list[float]], dict[str, int], dict[str, list[float]]]:
     samples: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
+    routes: dict[str, list[float]] = defaultdict(list)
     until = time.monotonic() + seconds
-    await asyncio.gather(*(user_loop(base, f"biller{i:02d}", until, think, i, samples, errors) for i in range(users)))
-    return samples, errors
+    await asyncio.gather(*(user_loop(base, f"biller{i:02d}", until, think, i, samples, errors, routes)
+                           for i in range(users)))
+    return samples, errors, routes
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (Linux ``/proc``)."""
+    stats: dict[int, list[str]] = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit():
+                stats[int(proc.name)] = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+    tree, grew = {pid}, True
+    while grew:
+        more = {p for p, f in stats.items() if int(f[1]) in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(int(stats[p][11]) + int(stats[p][12]) for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -209,18 +245,25 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's requests")
+    ap.add_argument("--workers", type=int, default=1, help="everyclaim serve --workers")
     ap.add_argument("--reuse", action="store_true", help="keep the ec_web_bench database from a previous run")
     args = ap.parse_args()
     url = _db_url(args.pg) if args.reuse else build(args.pg, args.claims)
     port = _free_port()
-    server = start_server(url, port)
+    server = start_server(url, port, args.workers)
+    load_before = os.getloadavg()
+    cpu0, me0 = cpu_seconds(server.pid), time.process_time()
     try:
-        samples, errors = asyncio.run(run_load(f"http://127.0.0.1:{port}", args.users, args.seconds, args.think))
+        samples, errors, routes = asyncio.run(run_load(f"http://127.0.0.1:{port}", args.users, args.seconds,
+                                                       args.think))
+        cpu = (cpu_seconds(server.pid) - cpu0, time.process_time() - me0)
     finally:
         server.terminate()
         server.wait(timeout=10)
+    load_after = os.getloadavg()
     every = [v for vs in samples.values() for v in vs]
-    print(f"{args.users} users, {args.seconds:.0f} s, think {args.think} s, {args.claims:,} open claims "
+    print(f"{args.users} users, {args.seconds:.0f} s, think {args.think} s, {args.workers} server processes, "
+          f"{args.claims:,} open claims "
           f"({Path(__file__).name})")
     print(f"{'request':<10}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for kind in (*KINDS, "all"):
@@ -228,6 +271,12 @@ def main() -> None:
         errs = sum(errors.values()) if kind == "all" else errors.get(kind, 0)
         if vs:
             print(f"{kind:<10}{len(vs):>8}{_pct(vs, 50):>10.1f}{_pct(vs, 95):>10.1f}{_pct(vs, 99):>10.1f}{errs:>8}")
+    print(f"{'route':<22}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
+    for label in sorted(routes, key=lambda k: -_pct(routes[k], 95)):
+        vs = routes[label]
+        print(f"{label:<22}{len(vs):>8}{_pct(vs, 50):>10.1f}{_pct(vs, 95):>10.1f}{max(vs):>10.1f}")
+    print(f"CPU seconds: server {cpu[0]:.1f}, load generator {cpu[1]:.1f}; "
+          f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after ({os.cpu_count()} CPUs)")
     p95 = _pct(every, 95)
     total_errors = sum(errors.values())
     print(f"{len(every) / args.seconds:.1f} requests/s; goal p95 <= 150 ms and 0 errors: "

@@ -1,6 +1,6 @@
 """``everyclaim serve`` (the web work queue) and ``everyclaim users reset-password``.
 
-    everyclaim serve --host 127.0.0.1 --port 8000 [--db URL]
+    everyclaim serve --host 127.0.0.1 --port 8000 [--db URL] [--workers N]
     everyclaim users reset-password NAME          # prompts; or --password-stdin
 
 The server logs one line per request (method, route template, status, milliseconds): never the
@@ -41,11 +41,15 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
     db: DbOption = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (more than 1 needs "
+                                         "EVERYCLAIM_SECRET_KEY, so every process signs sessions alike).")] = 1,
 ) -> None:
     """Serve the web work queue (FastAPI + uvicorn) on the database, migrating it first."""
+    import os
+
     import uvicorn
 
-    from everyclaim.web.app import SECRET_ENV, WebSettings, create_app
+    from everyclaim.web.app import DB_ENV, SECRET_ENV, WebSettings, create_app
 
     url = ledger_db.resolve_url(db)
     open_ledger(db).dispose()  # migrate to the current schema
@@ -58,9 +62,19 @@ def serve(
     if not _loopback(host):
         err.print(f"[yellow]note[/yellow]: listening on {host}; put a TLS proxy in front (session cookies are "
                   f"marked Secure when the request arrives over https) and set {SECRET_ENV}.")
-    out.print(f"everyclaim web on http://{host}:{port}/  (database {ledger_db.redact(url)}; Ctrl+C stops)")
-    uvicorn.run(create_app(url, settings), host=host, port=port, log_level=log_level, access_log=False,
-                proxy_headers=True, server_header=False)
+    if workers > 1 and not os.environ.get(SECRET_ENV):
+        err.print(f"[red]error[/red]: --workers {workers} needs {SECRET_ENV} (each process would sign sessions "
+                  "with its own random key)")
+        raise typer.Exit(2)
+    out.print(f"everyclaim web on http://{host}:{port}/  (database {ledger_db.redact(url)}, {workers} "
+              f"process{'es' if workers > 1 else ''}; Ctrl+C stops)")
+    common = {"host": host, "port": port, "log_level": log_level, "access_log": False, "proxy_headers": True,
+              "server_header": False}
+    if workers == 1:
+        uvicorn.run(create_app(url, settings), **common)  # type: ignore[arg-type]
+        return
+    os.environ[DB_ENV] = url  # the processes build their app from the environment
+    uvicorn.run("everyclaim.web.app:app_from_env", factory=True, workers=workers, **common)  # type: ignore[arg-type]
 
 
 def reset_password(

@@ -35,6 +35,7 @@ from everyclaim.work.errors import WorkError
 
 STATIC = Path(__file__).with_name("static")
 SECRET_ENV = "EVERYCLAIM_SECRET_KEY"
+DB_ENV = "EVERYCLAIM_DB"
 log = logging.getLogger("everyclaim.web")
 
 
@@ -136,6 +137,12 @@ def create_app(db_url: str, settings: WebSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Frame)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app on ``$EVERYCLAIM_DB`` with settings from the environment: the factory each server process
+    calls under ``everyclaim serve --workers N``."""
+    return create_app(os.environ[DB_ENV])
 
 
 def _docs(app: FastAPI) -> None:

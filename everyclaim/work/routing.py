@@ -138,6 +138,13 @@ def install_builtin(conn: sa.Connection, rules: Iterable[RoutingRule] | None = N
     return len(rows)
 
 
+def queue_names(conn: sa.Connection) -> list[str]:
+    """The queues the routing rules send work to, and the default one (one small query, no rule parsing:
+    the queue page shows them on every view)."""
+    named = conn.execute(sa.select(rr.queue).where(rr.queue != "").distinct()).scalars()
+    return sorted({*named, "general"})
+
+
 def list_rules(conn: sa.Connection) -> list[StoredRule]:
     return [_rule(r) for r in conn.execute(sa.select(routing_rules).order_by(rr.position, rr.id))]
 

@@ -15,7 +15,6 @@ from everyclaim.web.views import form_day, page
 from everyclaim.work import queue as work_queue
 from everyclaim.work import routing
 from everyclaim.work import touches as work_touches
-from everyclaim.work.refresh import DEFAULT_QUEUE
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,7 +30,7 @@ def _page_data(request: Request, user: User, f: QueueFilter) -> dict[str, object
         settings = request.app.state.settings
         data = queue_page(conn, user, f, settings.page_size, settings.count_limit)
         # the queues the routing rules send work to (not a GROUP BY over every item on each page view)
-        data["queues"] = sorted({r.rule.queue for r in routing.list_rules(conn)} | {DEFAULT_QUEUE})
+        data["queues"] = routing.queue_names(conn)
     return data
 
 
