@@ -33,6 +33,13 @@ def test_users_routing_and_queue_commands(tmp_path: Path) -> None:
     assert (res["source"], res["inserted"], res["assigned"]) == (2, 2, 2)
     again = json.loads(run(app, ["queue", "refresh", "--json", "--db", url]).output)
     assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    # weekends only: the appeal's 10 business days from the denial no longer skip Veterans Day (2026-11-11)
+    weekends = json.loads(run(app, ["queue", "refresh", "--json", "--holidays", "none", "--db", url]).output)
+    assert (weekends["updated"], weekends["unchanged"]) == (1, 1)
+    run(app, ["queue", "refresh", "--db", url])  # back to the default calendar
+    (tmp_path / "days.csv").write_text("date,name\nnot a day,x\n")
+    bad_days = run(app, ["queue", "refresh", "--holidays", str(tmp_path / "days.csv"), "--db", url])
+    assert bad_days.exit_code == 1 and "days.csv:2: not a date" in " ".join(bad_days.output.split())
     queues = json.loads(run(app, ["queue", "show", "--json", "--db", url]).output)["queues"]
     assert {q["queue"]: q["open"] for q in queues} == {"appeals": 1, "general": 1}
     rules = json.loads(run(app, ["routing", "list", "--json", "--db", url]).output)["rules"]

@@ -33,6 +33,7 @@ from everyclaim.work import users as u
 from everyclaim.work.errors import WorkError
 from everyclaim.work.queue import queue_counts
 from everyclaim.work.refresh import refresh
+from everyclaim.work.settings import WorkSettings
 from everyclaim.work.sop_audit import STATES, sop_audit
 
 out = Console()
@@ -84,13 +85,19 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], right: Callabl
 @queue_app.command("refresh")
 def queue_refresh_cmd(
     run: Annotated[int | None, typer.Option("--run", help="Triage run id (default: the latest).")] = None,
+    holidays: Annotated[str | None, typer.Option(
+        "--holidays", help="Days off for SOP business days: us_federal (default), a CSV file (date,name) or "
+        "none; default $EVERYCLAIM_HOLIDAYS.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build the work items from a triage run: new claims in, changed ones updated, finished ones closed
     (unchanged rows are not rewritten); route them by the SOPs and assign them within capacity."""
-    with _work(db) as conn:
-        res = refresh(conn, run_id=run)
+    with _work(db) as conn:  # a bad setting or calendar is reported like any WorkError
+        settings = WorkSettings.from_env()
+        if holidays is not None:
+            settings = settings.model_copy(update={"holidays": holidays})
+        res = refresh(conn, run_id=run, settings=settings)
     if as_json:
         _print_json(res.as_json())
         return

@@ -23,6 +23,7 @@ expected recovery (absolute: a refund is work too).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from everyclaim.triage import engine as triage
 from everyclaim.triage.features import triage_features
 from everyclaim.work import audit
 from everyclaim.work.errors import NotFound
+from everyclaim.work.holidays import load_holidays
 from everyclaim.work.queue import release_stale
 from everyclaim.work.routing import (
     RoutingRule,
@@ -135,9 +137,9 @@ def work_subquery(run_id: int) -> sa.Subquery:
     )  # fmt: skip
 
 
-def business_calendar(conn: sa.Connection, run_id: int, as_of: date) -> sa.Table:
+def business_calendar(conn: sa.Connection, run_id: int, as_of: date, holidays: Iterable[date] = ()) -> sa.Table:
     """A temporary calendar from the earliest denial of the run's claims to well past ``as_of``, so an SOP's
-    due day is a join (business days: ``calendar_rows``)."""
+    due day is a join (business days: ``calendar_rows``, skipping weekends and ``holidays``)."""
     r, f = triage.results.c, triage_features.c
     oldest = conn.execute(sa.select(sa.func.max(f.days_since_denial))
                           .select_from(triage.results.join(triage_features, f.atb_row_id == r.atb_row_id))
@@ -146,7 +148,7 @@ def business_calendar(conn: sa.Connection, run_id: int, as_of: date) -> sa.Table
     cal.drop(conn, checkfirst=True)
     cal.create(conn)
     conn.execute(sa.insert(cal), calendar_rows(as_of - timedelta(days=max(int(oldest or 0), 0) + 1),
-                                               as_of + timedelta(days=400)))  # fmt: skip
+                                               as_of + timedelta(days=400), holidays))  # fmt: skip
     return cal
 
 
@@ -180,7 +182,7 @@ def refresh(conn: sa.Connection, *, run_id: int | None = None, now: datetime | N
     src = _source_table()
     src.drop(conn, checkfirst=True)
     src.create(conn)
-    calendar = business_calendar(conn, run_id, as_of)
+    calendar = business_calendar(conn, run_id, as_of, load_holidays(settings.holidays))
     sel = source_select(run_id, as_of, active_rules(conn) if rules is None else rules, calendar)
     result.source = _count(conn, sa.insert(src).from_select([c.name for c in sel.selected_columns], sel))
     calendar.drop(conn)

@@ -20,6 +20,9 @@ class WorkSettings(BaseModel, frozen=True):
     login_max_failures: int = Field(10, ge=1, description="Failed logins in a row before the account locks.")
     lockout_minutes: int = Field(15, ge=1, description="How long a locked account stays locked.")
     min_password_length: int = Field(10, ge=8, description="Shortest password accepted.")
+    holidays: str = Field(
+        "us_federal", description="Days off besides weekends for SOP business days: a built-in calendar "
+        "(us_federal), the path of a CSV file (date,name) or none.")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkSettings:
