@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from everyclaim.web.security import COOKIE
-from everyclaim.work.schema import audit_log, touches, work_items
+from everyclaim.work.schema import audit_log, login_failures, touches, work_items
 from tests.web_world import PASSWORD, World, csrf, login
 
 pytest_plugins = ["tests.web_world"]  # the seeded office: fixture ``world``
@@ -72,6 +72,26 @@ def test_wrong_password_says_nothing_about_which_part_was_wrong_and_the_login_is
     c.post("/login", data={"username": "biller", "password": "wrong password!", "csrf_token": token})
     r = c.post("/login", data={"username": "biller", "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 429 and "Too many attempts" in r.text  # even the right password waits
+    with world.engine.begin() as conn:  # PostgreSQL's tests share one world: leave no failures behind
+        conn.execute(sa.delete(login_failures))
+
+
+def test_the_login_limit_holds_across_server_processes_and_a_success_clears_it(world: World) -> None:
+    one, two = world.client(login_attempts=3), world.client(login_attempts=3)  # two apps: two processes
+    for i, c in enumerate((one, two, one)):
+        r = c.post("/login", data={"username": "manager", "password": f"wrong {i}!", "csrf_token": csrf(c)})
+        assert r.status_code == 401
+    with world.engine.connect() as conn:
+        stored = conn.execute(sa.select(login_failures.c.key, sa.func.count()).group_by(login_failures.c.key)).all()
+    assert sorted(stored) == [("ip:testclient", 3), ("user:manager", 3)]  # no password, no PHI
+    fresh = world.client(login_attempts=3)  # a process started after the failures knows them too
+    r = fresh.post("/login", data={"username": "manager", "password": PASSWORD, "csrf_token": csrf(fresh)})
+    assert r.status_code == 429
+    with world.engine.begin() as conn:  # the window passes
+        conn.execute(sa.update(login_failures).values(at=login_failures.c.at - timedelta(minutes=6)))
+    login(fresh, "manager")
+    with world.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(login_failures)).scalar_one() == 0
 
 
 def test_forms_without_the_csrf_token_are_refused(world: World) -> None:

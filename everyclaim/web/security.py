@@ -11,25 +11,26 @@
   password reset ends every session of that user). It expires after ``session_hours``.
 * Every state-changing request (not GET/HEAD) carries the session's CSRF token, as the form field
   ``csrf_token`` or the ``X-CSRF-Token`` header (htmx sends the header; see ``base.html``).
-* Failed logins are counted per client address and per user name; past the limit the login answers
-  429 until the window has passed.
+* Failed logins are counted per client address and per user name, in the database (so the limit holds
+  across server processes and restarts: :mod:`everyclaim.work.login_limit`); past the limit the login
+  answers 429 until the window has passed.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Depends, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 
 from everyclaim.web.errors import AppError
+from everyclaim.work import login_limit
 from everyclaim.work.roles import PERMISSIONS as ROLE_PERMISSIONS
 from everyclaim.work.roles import ROLES
 from everyclaim.work.users import User as WorkUser
@@ -133,35 +134,22 @@ def set_cookie(request: Request, response: Response, session: Session) -> None:
                         secure=request.url.scheme == "https", path="/")
 
 
+@dataclass(frozen=True, slots=True)
 class LoginLimiter:
-    """Failed logins per key (client address, user name) in a sliding window; thread-safe, per app."""
+    """Failed logins per key (client address, user name) within a sliding window, kept in the database
+    (:mod:`everyclaim.work.login_limit`); each method runs in the caller's transaction."""
 
-    def __init__(self, attempts: int, window_seconds: float) -> None:
-        self.attempts, self.window = attempts, window_seconds
-        self._fails: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    attempts: int
+    window_seconds: float
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._fails.setdefault(key, deque())
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
+    def blocked(self, conn: sa.Connection, *keys: str) -> bool:
+        return login_limit.blocked(conn, keys, self.attempts, self.window_seconds, datetime.now(UTC))
 
-    def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return any(len(self._recent(k, now)) >= self.attempts for k in keys)
+    def failed(self, conn: sa.Connection, *keys: str) -> None:
+        login_limit.failed(conn, keys, self.window_seconds, datetime.now(UTC))
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for k in keys:
-                self._recent(k, now).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for k in keys:
-                self._fails.pop(k, None)
+    def succeeded(self, conn: sa.Connection, *keys: str) -> None:
+        login_limit.succeeded(conn, keys)
 
 
 def route_key(request: Request) -> tuple[str, str]:

@@ -9,6 +9,8 @@
   rebuilt set-based from the latest triage run by ``queue refresh``.
 * ``touches``: what a person did to an item, append-only.
 * ``approvals``: write-offs above the threshold and every refund wait for a manager.
+* ``login_failures``: failed sign-ins per key (client address, user name) for the login rate limit,
+  shared by every server process (:mod:`everyclaim.work.login_limit`); rows older than the window go.
 * ``audit_log``: every state change and every claim view, append-only (triggers refuse UPDATE and
   DELETE on SQLite and PostgreSQL, see :data:`APPEND_ONLY`).
 
@@ -173,3 +175,11 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
 )
 
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    _pk(),
+    sa.Column("key", sa.String(96), nullable=False),  # "ip:<address>" or "user:<name>"
+    sa.Column("at", Stamp, nullable=False, index=True),
+    sa.Index(None, "key", "at"),
+)

@@ -41,12 +41,20 @@ def login_form(request: Request, next: str | None = None) -> Response:
     return response
 
 
-def _authenticate(request: Request, username: str, password: str) -> work_users.User:
-    with request.app.state.engine.begin() as conn:  # failures are counted and audited, so commit them
+def _authenticate(request: Request, username: str, password: str, keys: tuple[str, ...]) -> work_users.User:
+    """Check the rate limit, then the password; failures are counted and audited, so they commit."""
+    limiter = request.app.state.limiter
+    with request.app.state.engine.begin() as conn:
+        if limiter.blocked(conn, *keys):
+            raise AppError(429)
         try:
             user = work_users.authenticate(conn, username, password)
         except AuthFailed:
             user = None
+        if user is None:
+            limiter.failed(conn, *keys)
+        else:
+            limiter.succeeded(conn, *keys)
         stamp = password_stamp(conn, user.id) if user else ""
     if user is None:
         raise AuthFailed("wrong user name or password")
@@ -57,18 +65,14 @@ def _authenticate(request: Request, username: str, password: str) -> work_users.
 @router.post("/login")
 async def login(request: Request, username: Annotated[str, Form(max_length=64)],
                 password: Annotated[str, Form(max_length=256)], next: Annotated[str, Form()] = "") -> Response:
-    limiter = request.app.state.limiter
-    keys = (client_key(request), "user:" + username.strip().lower())
-    if limiter.blocked(*keys):
-        raise AppError(429)
+    name = username.strip().lower()
+    keys = (client_key(request), "user:" + name)
     try:
-        user = await run_in_threadpool(_authenticate, request, username.strip().lower(), password)
+        user = await run_in_threadpool(_authenticate, request, name, password, keys)
     except AuthFailed:
-        limiter.failed(*keys)
         response = page(request, "login.html", status_code=401, next=_safe_next(next) or "",
                         error="Wrong user name or password.")
         return response
-    limiter.succeeded(*keys)
     request.app.state.load_user.forget(user.id)
     target = _safe_next(next) or HOME.get(user.role, "/")
     response = RedirectResponse(target, status_code=303)
