@@ -14,9 +14,13 @@ time (user + system of that process: SQLite runs inside it) belong to the triage
 shared: wall time suffers from load, CPU time much less.
 
 ``--duckdb-probe`` also measures what running the rules on DuckDB would first cost: reading the tables
-the features need out of the SQLite ledger into DuckDB (through numpy: DuckDB's sqlite scanner is a
-download, and pyarrow is not a dependency). When that copy alone costs about as much CPU as the whole
-triage in SQLite, SQLite stays the default.
+the features need out of the SQLite ledger into DuckDB (DuckDB's sqlite scanner is a download): through
+Arrow with ADBC's SQLite driver when ``pyarrow`` and ``adbc-driver-sqlite`` are installed (not
+dependencies), else through numpy. When that copy alone costs about as much CPU as the whole triage in
+SQLite, SQLite stays the default.
+
+``--workers N`` (default 2) computes the features on N SQLite connections at once
+(:mod:`everyclaim.triage.parallel`); ``--workers 1`` is the single-connection path.
 """
 
 from __future__ import annotations
@@ -138,22 +142,37 @@ PROBE = {
 
 
 def duckdb_probe(db: Path) -> dict[str, float]:
-    """CPU seconds to copy the tables the features read from SQLite into DuckDB (through numpy)."""
+    """CPU seconds to copy the tables the features read from SQLite into DuckDB: through Arrow with
+    ADBC's SQLite driver when ``adbc-driver-sqlite`` and ``pyarrow`` are installed (C all the way),
+    else through Python rows and numpy."""
     import duckdb
-    import numpy as np
 
-    src, dst = sqlite3.connect(db), duckdb.connect()
+    dst = duckdb.connect(config={"threads": 2})
     c0, t0, rows = time.process_time(), time.perf_counter(), 0
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+
+        src, how = adbc.connect(str(db)), "adbc"
+    except ImportError:
+        src, how = sqlite3.connect(db), "numpy"
     for name, sql in PROBE.items():
-        cur = src.execute(sql)
-        cols = [d[0] for d in cur.description]
-        data = cur.fetchall()
-        rows += len(data)
-        frame = {c: np.array(v, dtype=object) for c, v in zip(cols, zip(*data, strict=True), strict=True)}
+        cur = src.cursor()
+        cur.execute(sql)
+        if how == "adbc":
+            frame = cur.fetch_arrow_table()
+            rows += frame.num_rows
+        else:
+            import numpy as np
+
+            cols = [d[0] for d in cur.description]
+            data = cur.fetchall()
+            rows += len(data)
+            frame = {c: np.array(v, dtype=object) for c, v in zip(cols, zip(*data, strict=True), strict=True)}
         dst.register("frame", frame)
         dst.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
         dst.unregister("frame")
-    return {"rows": rows, "cpu": time.process_time() - c0, "wall": time.perf_counter() - t0}
+    src.close()
+    return {"rows": rows, "cpu": time.process_time() - c0, "wall": time.perf_counter() - t0, "how": how}
 
 
 def main() -> None:
@@ -191,7 +210,7 @@ def main() -> None:
               f"{per:12.1f} {per / first:5.2f}x {m['load']:5.1f}  {stages}", flush=True)  # fmt: skip
         if args.duckdb_probe:
             probe = duckdb_probe(db)
-            print(f"{'':11} copying {probe['rows']:,.0f} ledger rows into DuckDB alone: {probe['cpu']:.1f}s cpu, "
+            print(f"{'':11} copying {probe['rows']:,.0f} ledger rows into DuckDB ({probe['how']}) alone: {probe['cpu']:.1f}s cpu, "
                   f"{probe['wall']:.1f}s wall", flush=True)  # fmt: skip
 
 

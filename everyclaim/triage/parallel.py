@@ -95,7 +95,7 @@ def _worker(ledger: Path, out: Path, snapshot_id: int, as_of: date, part: tuple[
             db.execute("PRAGMA busy_timeout=30000")
             db.execute("PRAGMA cache_size=-16384")
             db.execute("ATTACH DATABASE ? AS scratch", (str(out),))
-            db.execute("PRAGMA scratch.journal_mode=OFF")
+            db.execute("PRAGMA scratch.journal_mode=OFF")  # a scratch file: nothing to roll back
             db.execute("PRAGMA scratch.synchronous=OFF")
             m = feat.carc_map
             db.execute(f"CREATE TEMPORARY TABLE {m.name} (group_code TEXT, carc TEXT, rarc TEXT, category TEXT, "
