@@ -118,9 +118,13 @@ class _PathTokens(Tokens):
         self.path = path
 
     def __iter__(self) -> Iterator[Segment]:
+        # the file is opened and closed by the chunk generator, so segments pass through one generator
+        return _segments(self._chunks(), self.file_name, self.findings)
+
+    def _chunks(self) -> Iterator[str]:
         with open(self.path, "rb") as f:
             self.stream = f
-            yield from _segments(_text_chunks(self), self.file_name, self.findings)
+            yield from _text_chunks(self)
 
 
 def read_segments(stream: BinaryIO, file_name: str, chunk_size: int = CHUNK_SIZE) -> Tokens:
