@@ -1,7 +1,8 @@
 """End to end in a real browser: ``everyclaim serve`` on the seeded office, Debian's chromium driven by
 Playwright. A biller signs in, filters the queue, opens a claim, records a touch, asks for a write-off,
 bulk-touches two claims and is refused the approvals page (403); a manager approves the write-off; an
-auditor finds the approval in the audit log.
+auditor finds the approval in the audit log. An admin adds a user, changes the role, resets the password
+and deactivates the account; the auditor finds each change in the read-only log.
 
 ``EVERYCLAIM_SCREENSHOTS=docs/screenshots`` saves a screenshot of each main page there (for the README).
 """
@@ -69,11 +70,11 @@ def _shot(page: object, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
-def _sign_in(page: object, base: str, username: str) -> None:
+def _sign_in(page: object, base: str, username: str, password: str = PASSWORD) -> None:
     p = page  # type: ignore[assignment]
     p.goto(base + "/login")  # type: ignore[attr-defined]
     p.fill("input[name=username]", username)  # type: ignore[attr-defined]
-    p.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    p.fill("input[name=password]", password)  # type: ignore[attr-defined]
     p.click("button[type=submit]")  # type: ignore[attr-defined]
 
 
@@ -181,4 +182,109 @@ def _auditor(page, base: str, expect) -> None:  # type: ignore[no-untyped-def]
     expect(page.locator("table.audit tbody")).to_contain_text("biller")
     _shot(page, "audit")
     assert page.locator("table.audit form").count() == 0  # read-only: nothing to submit on the log
+    page.context.close()
+
+
+NEW_PASSWORD = "a brand new password 1"
+RESET_PASSWORD = "the reset password 22"
+
+
+def test_admin_and_auditor_in_the_browser(server: str) -> None:
+    """An admin adds a user, changes the role, resets the password (the old one stops working) and
+    deactivates the account (its session ends); a biller is refused the admin page; the auditor finds
+    every one of those changes in the read-only audit log, without a password or its hash."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            new = lambda: browser.new_context(viewport={"width": 1400, "height": 900}).new_page()  # noqa: E731
+            _admin(new(), new, server, sync_api.expect)
+            _auditor_reads_the_admin_trail(new(), server, sync_api.expect)
+        finally:
+            browser.close()
+
+
+def _user_row(page, username: str):  # type: ignore[no-untyped-def]
+    return page.locator("main table tbody tr", has=page.locator("td:first-child", has_text=username))
+
+
+def _admin(page, new_page, base: str, expect) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, base, "admin")
+    page.wait_for_url(base + "/admin/users")
+    expect(page.locator("h1")).to_have_text("Users and roles")
+    # add a biller
+    form = page.locator("section.card form")
+    form.locator("input[name=username]").fill("dana")
+    form.locator("input[name=display_name]").fill("Dana Follow-up")
+    form.locator("select[name=role]").select_option("biller")
+    form.locator("input[name=skills]").fill("appeals")
+    form.locator("input[name=password]").fill(NEW_PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".flash")).to_have_text("user dana created")
+    row = _user_row(page, "dana")
+    expect(row).to_have_count(1)
+    expect(row.locator("select[name=role]")).to_have_value("biller")
+    # dana signs in (her own browser context) and works as a biller
+    dana = new_page()
+    _sign_in(dana, base, "dana", NEW_PASSWORD)
+    dana.wait_for_url(base + "/queue")
+    response = dana.goto(base + "/admin/users")  # not hers: 403
+    assert response is not None and response.status == 403
+    # promote her to manager
+    row.locator("select[name=role]").select_option("manager")
+    row.locator("input[name=daily_capacity]").fill("25")
+    row.locator("button", has_text="Save").click()
+    expect(page.locator(".flash")).to_have_text("user dana saved")
+    expect(_user_row(page, "dana").locator("select[name=role]")).to_have_value("manager")
+    dana.goto(base + "/dashboard")  # the new role takes effect for her open session
+    expect(dana.locator("h1")).to_be_visible()
+    assert "/dashboard" in dana.url
+    _shot(page, "users")
+    # reset her password: her session ends, the old password fails, the new one works
+    _user_row(page, "dana").locator("input[name=password]").fill(RESET_PASSWORD)
+    _user_row(page, "dana").locator("button", has_text="Reset").click()
+    expect(page.locator(".flash")).to_have_text("password of dana reset")
+    dana.goto(base + "/queue")
+    assert "/login" in dana.url
+    _sign_in(dana, base, "dana", NEW_PASSWORD)
+    expect(dana.locator("[role=alert]")).to_have_text("Wrong user name or password.")
+    _sign_in(dana, base, "dana", RESET_PASSWORD)
+    dana.wait_for_url(base + "/dashboard")
+    # deactivate her: the session she has stops working, and she cannot sign in again
+    _user_row(page, "dana").locator("input[name=active]").uncheck()
+    _user_row(page, "dana").locator("button", has_text="Save").click()
+    expect(page.locator(".flash")).to_have_text("user dana saved")
+    expect(_user_row(page, "dana").locator("input[name=active]")).not_to_be_checked()
+    dana.goto(base + "/dashboard")
+    assert "/login" in dana.url
+    _sign_in(dana, base, "dana", RESET_PASSWORD)
+    expect(dana.locator("[role=alert]")).to_have_text("Wrong user name or password.")
+    dana.context.close()
+    page.context.close()
+
+
+def _auditor_reads_the_admin_trail(page, base: str, expect) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, base, "auditor")
+    page.wait_for_url(base + "/audit")
+    page.fill("input[name=who]", "admin")
+    page.fill("input[name=action]", "user.")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**action=user.**")
+    table = page.locator("table.audit tbody")
+    actions = [a.strip() for a in table.locator("td:nth-child(3)").all_inner_texts()]
+    # newest first: deactivated, promoted... the whole trail of the admin's changes to dana
+    assert actions == ["user.update", "user.password", "user.update", "user.create"], actions
+    expect(table.locator("tr").first).to_contain_text("active=False")
+    expect(table.locator("tr").nth(2)).to_contain_text("role=manager")
+    expect(table.locator("tr").nth(3)).to_contain_text("role=biller")
+    _shot(page, "audit_admin")
+    html = page.content()
+    assert NEW_PASSWORD not in html and RESET_PASSWORD not in html and "argon2" not in html
+    # her failed sign-in with the old password is there too, by the system
+    page.goto(base + "/audit?action=login.failed")
+    expect(table.locator("tr").first).to_contain_text("login.failed")
+    # read-only: the only forms are the search (GET) and sign-out; changing users is refused
+    assert page.locator("main form[method=post]").count() == 0
+    response = page.goto(base + "/admin/users")
+    assert response is not None and response.status == 403
     page.context.close()
