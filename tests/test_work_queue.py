@@ -202,7 +202,7 @@ def test_bulk_touch_is_all_or_nothing(db: sa.Engine) -> None:
         assert set(follow) == {date(2026, 11, 20)}
 
 
-def test_list_queue_pages_and_scopes_by_role(db: sa.Engine) -> None:
+def test_list_queue_pages_and_scopes_by_role(db: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     with db.begin() as conn:
         write_run(conn, [result_row(f"P{i:02d}", balance=1_000 * (i + 1), payer_id="BCBS" if i % 2 else "ACME1")
                          for i in range(12)])  # fmt: skip
@@ -216,6 +216,12 @@ def test_list_queue_pages_and_scopes_by_role(db: sa.Engine) -> None:
         assert bobs == 11  # P00 needs a skill bob lacks
         bcbs, n = q.list_queue(conn, mgr, payer_id="BCBS", order="balance", limit=2, offset=1)
         assert n == 6 and [i.pcn for i in bcbs] == ["P09", "P07"]
+        # a PCN prefix keeps the rank order and paging, whether found by rank or sorted after the prefix
+        # lookup (NARROW_SEARCH characters and more)
+        for narrow_from in (q.NARROW_SEARCH, 1):
+            monkeypatch.setattr(q, "NARROW_SEARCH", narrow_from)
+            found, n = q.list_queue(conn, mgr, search="P0", limit=3, offset=2, today=TODAY)
+            assert n == 10 and [i.pcn for i in found] == ["P07", "P06", "P05"]
         with pytest.raises(Invalid):
             q.list_queue(conn, mgr, order="age; drop table")
         counts = q.queue_counts(conn)

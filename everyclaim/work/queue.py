@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from everyclaim.ledger.balances import from_cents
+from everyclaim.ledger.schema import Money
 from everyclaim.work import audit
 from everyclaim.work.errors import Conflict, Invalid, NotFound
 from everyclaim.work.roles import can, require
@@ -217,6 +218,7 @@ def release_stale(conn: sa.Connection, lease_minutes: int, *, now: datetime | No
     return len(found)
 
 
+NARROW_SEARCH = 3  # characters of a PCN prefix from which the matches are sorted rather than found by rank
 ORDERS = {"rank": (w.rank, w.id), "balance": (w.balance_cents.desc(), w.id), "deadline": (w.deadline, w.rank, w.id),
           "pcn": (w.pcn,)}  # fmt: skip
 
@@ -253,7 +255,12 @@ def list_queue(conn: sa.Connection, user: User, *, queue: str | None = None, sta
     if count_limit is not None:
         matching = matching.limit(count_limit)
     total = conn.execute(sa.select(sa.func.count()).select_from(matching.subquery())).scalar_one()
-    rows = conn.execute(sa.select(work_items).where(*where).order_by(*ORDERS[order]).limit(limit).offset(offset))
+    ordering = ORDERS[order]
+    if search and len(search.strip()) >= NARROW_SEARCH and order == "rank":
+        # a PCN prefix matches few items: fetch them by the prefix index and sort them, rather than walk the
+        # whole queue in rank order looking for them (PostgreSQL, 1M items, search B042, page 5: 134 -> 25 ms)
+        ordering = (w.rank + sa.literal(0, Money), w.id)
+    rows = conn.execute(sa.select(work_items).where(*where).order_by(*ordering).limit(limit).offset(offset))
     return [_item(r) for r in rows], int(total)
 
 
