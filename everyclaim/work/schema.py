@@ -97,7 +97,7 @@ work_items = sa.Table(
     _pk(),
     sa.Column("pcn", sa.String(), nullable=False, unique=True),
     sa.Column("claim_id", Id, sa.ForeignKey("claims.id", ondelete="SET NULL"), index=True),
-    _s("payer_id", index=True),
+    _s("payer_id"),
     sa.Column("run_id", sa.Integer, nullable=False),
     _s("tier"),
     _s("action"),
@@ -123,6 +123,7 @@ work_items = sa.Table(
     sa.Column("updated_at", Stamp, nullable=False),
     sa.Index(None, "status", "rank"),
     sa.Index(None, "queue", "status", "rank"),
+    sa.Index(None, "payer_id", "status", "rank"),  # a payer's open items in rank order (0007)
 )
 # PostgreSQL: prefix search on pcn (LIKE 'B001%') under any collation (migration 0005_work_pcn_search)
 only_on("postgresql", sa.Index("ix_work_items_pcn_pattern", work_items.c.pcn,
