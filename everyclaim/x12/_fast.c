@@ -567,6 +567,29 @@ static PyObject *walker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
 
 static int loop_kind(PyObject *loop);
 
+/* The guide's element check of a walked segment: the compiled Check when the entry has one, else the
+   entry's Python check function; a segment that fails it goes to the walker's check_elements, which
+   words the findings and errors. 0 on success, -1 with an exception set. */
+static int check_segment_elements(WalkerObject *w, PyObject *chk, PyObject *fn, PyObject *seg, PyObject *node) {
+    PyObject *el = PyTuple_GET_ITEM(seg, 2);
+    int ok;
+    if (Py_IS_TYPE(chk, &CheckType)) {
+        ok = check_run((CheckObject *)chk, el, PyTuple_GET_ITEM(seg, 3));
+    } else {
+        PyObject *r = PyObject_CallFunctionObjArgs(fn, el, PyTuple_GET_ITEM(seg, 3), NULL);
+        if (r == NULL) return -1;
+        ok = PyObject_IsTrue(r);
+        Py_DECREF(r);
+    }
+    if (ok < 0) return -1;
+    if (!ok) {
+        PyObject *r = PyObject_CallMethodObjArgs(w->walker, S_check_elements, seg, node, NULL);
+        if (r == NULL) return -1;
+        Py_DECREF(r);
+    }
+    return 0;
+}
+
 static PyObject *make_walked(WalkerObject *w, PyObject *loop, PyObject *seg) {
     /* steals loop; with a sink, a segment of loop 2100/2110 gives None (walker_next routes it) and
        w->routed says which loop */
@@ -721,24 +744,7 @@ static PyObject *walker_enter(WalkerObject *w, PyObject *seg, Py_ssize_t level, 
         Py_DECREF(nobj);
         if (rc < 0) goto fail;
     }
-    {
-        PyObject *el = PyTuple_GET_ITEM(seg, 2), *chk = PyTuple_GET_ITEM(entry, 8);
-        int ok;
-        if (Py_IS_TYPE(chk, &CheckType)) {
-            ok = check_run((CheckObject *)chk, el, PyTuple_GET_ITEM(seg, 3));
-        } else {
-            PyObject *r = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(entry, 5), el, PyTuple_GET_ITEM(seg, 3), NULL);
-            if (r == NULL) goto fail;
-            ok = PyObject_IsTrue(r);
-            Py_DECREF(r);
-        }
-        if (ok < 0) goto fail;
-        if (!ok) {
-            PyObject *r = PyObject_CallMethodObjArgs(w->walker, S_check_elements, seg, node, NULL);
-            if (r == NULL) goto fail;
-            Py_DECREF(r);
-        }
-    }
+    if (check_segment_elements(w, PyTuple_GET_ITEM(entry, 8), PyTuple_GET_ITEM(entry, 5), seg, node) < 0) goto fail;
     {
         PyObject *loop = Py_NewRef(PyTuple_GET_ITEM(entry, 7));
         Py_DECREF(frame);
@@ -980,24 +986,9 @@ static PyObject *walker_step(WalkerObject *w) {
         Py_DECREF(one);
         if (rc < 0) goto fail;
     }
-    {
-        PyObject *chk = PyTuple_GET_SIZE(found) > 8 ? PyTuple_GET_ITEM(found, 8) : Py_None;
-        int ok;
-        if (Py_IS_TYPE(chk, &CheckType)) {
-            ok = check_run((CheckObject *)chk, el, PyTuple_GET_ITEM(seg, 3));
-        } else {
-            PyObject *r = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(found, 5), el, PyTuple_GET_ITEM(seg, 3), NULL);
-            if (r == NULL) goto fail;
-            ok = PyObject_IsTrue(r);
-            Py_DECREF(r);
-        }
-        if (ok < 0) goto fail;
-        if (!ok) {
-            PyObject *r = PyObject_CallMethodObjArgs(w->walker, S_check_elements, seg, node, NULL);
-            if (r == NULL) goto fail;
-            Py_DECREF(r);
-        }
-    }
+    if (check_segment_elements(w, PyTuple_GET_SIZE(found) > 8 ? PyTuple_GET_ITEM(found, 8) : Py_None,
+                               PyTuple_GET_ITEM(found, 5), seg, node) < 0)
+        goto fail;
     {
         PyObject *loop = Py_NewRef(PyTuple_GET_ITEM(found, 7));
         Py_DECREF(found);
