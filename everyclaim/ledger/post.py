@@ -365,13 +365,9 @@ class _Poster:
                 line_cas = sum(a[5] for a in line_adjs)
                 cas += line_cas
                 if to_cents(sp.charge) - to_cents(sp.paid) != line_cas:
-                    msg = (f"claim {cp.pcn} line {sp.procedure}: SVC02 - SVC03 = {sp.charge - sp.paid} "
-                           f"but its adjustments total {from_cents(line_cas)}")
-                    txn.problems.append(_finding(match.LINE_UNBALANCED, msg, cp.source, "SVC",
-                                                 sp.seg_index or cp.source.seg_index))
+                    txn.problems.append(_line_unbalanced(cp, sp, line_cas))
             if to_cents(cp.charge) - to_cents(cp.paid) != cas:
-                msg = f"claim {cp.pcn}: CLP03 - CLP04 = {cp.charge - cp.paid} but its adjustments total {from_cents(cas)}"
-                txn.problems.append(_finding(match.CLAIM_UNBALANCED, msg, cp.source, "CLP"))
+                txn.problems.append(_claim_unbalanced(cp, cas))
         insert_tuples(self.conn, t.adjustments, ADJUSTMENT_COLS, adjs)
         insert_tuples(self.conn, t.remarks, REMARK_COLS, rems)
         n = txn.counts
@@ -388,16 +384,7 @@ class _Poster:
         insert_tuples(conn, t.line_payments, LINE_COLS, lines)
         for i, j, cas in bad:
             cp = batch[i]
-            if j < 0:
-                msg = (f"claim {cp.pcn}: CLP03 - CLP04 = {cp.charge - cp.paid} but its adjustments total "
-                       f"{from_cents(cas)}")
-                txn.problems.append(_finding(match.CLAIM_UNBALANCED, msg, cp.source, "CLP"))
-            else:
-                sp = cp.lines[j]
-                msg = (f"claim {cp.pcn} line {sp.procedure}: SVC02 - SVC03 = {sp.charge - sp.paid} "
-                       f"but its adjustments total {from_cents(cas)}")
-                txn.problems.append(_finding(match.LINE_UNBALANCED, msg, cp.source, "SVC",
-                                             sp.seg_index or cp.source.seg_index))
+            txn.problems.append(_claim_unbalanced(cp, cas) if j < 0 else _line_unbalanced(cp, cp.lines[j], cas))
         insert_tuples(conn, t.adjustments, ADJUSTMENT_COLS, adjs)
         insert_tuples(conn, t.remarks, REMARK_COLS, rems)
         n = txn.counts
@@ -558,6 +545,19 @@ def _line_payment_row(sp: Any, cp_id: int) -> dict[str, Any]:
         original_procedure=sp.original_procedure, service_date=sp.service_date,
         service_date_end=sp.service_date_end, line_control=sp.line_control, seg_index=sp.seg_index,
     )
+
+
+def _claim_unbalanced(cp: ClaimPayment, cas: int) -> Problem:
+    """CLP03 - CLP04 differs from the claim's adjustments (``cas`` cents, claim and line CAS)."""
+    msg = f"claim {cp.pcn}: CLP03 - CLP04 = {cp.charge - cp.paid} but its adjustments total {from_cents(cas)}"
+    return _finding(match.CLAIM_UNBALANCED, msg, cp.source, "CLP")
+
+
+def _line_unbalanced(cp: ClaimPayment, sp: Any, cas: int) -> Problem:
+    """SVC02 - SVC03 differs from the line's adjustments (``cas`` cents)."""
+    msg = (f"claim {cp.pcn} line {sp.procedure}: SVC02 - SVC03 = {sp.charge - sp.paid} "
+           f"but its adjustments total {from_cents(cas)}")
+    return _finding(match.LINE_UNBALANCED, msg, cp.source, "SVC", sp.seg_index or cp.source.seg_index)
 
 
 # The rows of _rows.rows_835 (the compiled builder), in these column orders.
