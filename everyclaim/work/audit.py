@@ -50,11 +50,17 @@ def record(conn: sa.Connection, actor: Actor | None, action: str, entity: str, e
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None, detail: str = "",
            now: datetime | None = None) -> None:
     """Append one entry (``actor`` None = the system, e.g. ``queue refresh`` from the CLI)."""
-    conn.execute(sa.insert(audit_log).values(
-        at=now or datetime.now(UTC), user_id=actor.id if actor else None,
-        username=actor.username if actor else "system", action=action, entity=entity,
-        entity_id=str(entity_id), before=as_json(before), after=as_json(after), detail=detail,
-    ))  # fmt: skip
+    conn.execute(sa.insert(audit_log).values(**entry_row(actor, action, entity, entity_id, before=before,
+                                                         after=after, detail=detail, now=now)))  # fmt: skip
+
+
+def entry_row(actor: Actor | None, action: str, entity: str, entity_id: object, *,
+              before: dict[str, Any] | None = None, after: dict[str, Any] | None = None, detail: str = "",
+              now: datetime | None = None) -> dict[str, Any]:
+    """The ``audit_log`` row of one entry, as :func:`record` stores it (for a multi-row INSERT)."""
+    return {"at": now or datetime.now(UTC), "user_id": actor.id if actor else None,
+            "username": actor.username if actor else "system", "action": action, "entity": entity,
+            "entity_id": str(entity_id), "before": as_json(before), "after": as_json(after), "detail": detail}
 
 
 def record_many(conn: sa.Connection, actor: Actor | None, action: str, entity: str, select: sa.Select[Any], *,

@@ -211,10 +211,9 @@ def release_stale(conn: sa.Connection, lease_minutes: int, *, now: datetime | No
     ids = [r.id for r in found]
     conn.execute(sa.update(work_items).where(w.id.in_(ids), w.status == "claimed")
                  .values(status="open", claimed_by=None, claimed_at=None, updated_at=now))  # fmt: skip
-    conn.execute(sa.insert(audit_log), [
-        {"at": now, "user_id": None, "username": "system", "action": "item.release", "entity": "work_item",
-         "entity_id": str(r.id), "before": audit.as_json({"claimed_by": r.claimed_by}), "after": "",
-         "detail": f"claim older than {lease_minutes} minutes or holder inactive"} for r in found])  # fmt: skip
+    detail = f"claim older than {lease_minutes} minutes or holder inactive"
+    conn.execute(sa.insert(audit_log), [audit.entry_row(None, "item.release", "work_item", r.id, now=now, detail=detail,
+                                                        before={"claimed_by": r.claimed_by}) for r in found])  # fmt: skip
     return len(found)
 
 
