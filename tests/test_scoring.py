@@ -151,6 +151,11 @@ def test_settings_override_and_errors(tmp_path: Path) -> None:
     mine.write_text("labour_rate: 60\n")
     with pytest.raises(SettingsError, match="my.yaml: labour_rate"):
         load_settings(mine)
+    mine.write_text("model: {engine: lightgbm}\n")
+    assert load_settings(mine).model.engine == "lightgbm" and load_settings(mine).model.max_iter == 100  # merged
+    mine.write_text("model: {engine: xgboost}\n")
+    with pytest.raises(SettingsError, match="engine"):
+        load_settings(mine)
 
 
 def test_every_setting_is_documented() -> None:
