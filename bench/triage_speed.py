@@ -9,9 +9,17 @@ payer-claim-control and trace numbers suffixed (so no copy is a duplicate of ano
 snapshot has at least the wanted number of open claims. The distribution of scenarios is the base
 world's.
 
-Each triage runs in a fresh subprocess on its own copy of the database, so peak RSS (ru_maxrss) and CPU
-time (user + system of that process: SQLite runs inside it) belong to the triage alone. The machine is
-shared: wall time suffers from load, CPU time much less.
+Each size is triaged twice, each time in a fresh subprocess on a copy of the database made for that size,
+so peak RSS (ru_maxrss) and CPU time (user + system of that process: SQLite runs inside it) belong to the
+triage alone:
+
+* ``first``: the first triage of the ledger. It computes every open claim's facts (its 835s, their
+  adjustments and remarks, its 277CAs, lines and other payers) and keeps them.
+* ``next day``: after a day's files, here a 277CA for ``--churn`` (default 5%) of the open claims. The triage
+  recomputes the facts of the claims those rows touch and reads the others' kept facts
+  (:func:`everyclaim.triage.features.facts_plan`). This is the triage a billing office runs every day.
+
+The machine is shared: wall time suffers from load, CPU time much less.
 
 ``--duckdb-probe`` also measures what running the rules on DuckDB would first cost: reading the tables
 the features need out of the SQLite ledger into DuckDB (DuckDB's sqlite scanner is a download): through
@@ -108,6 +116,22 @@ def replicate(src: Path, dst: Path, open_claims: int) -> int:
     return n
 
 
+def touch(db: Path, share: float) -> int:
+    """A day's files: a 277CA (a new ``claim_acks`` row, dated the as-of day) for ``share`` of the open
+    claims that have one already, chosen by a hash of the claim id; the next triage refreshes their
+    facts (and those of the claims sharing a paid-twin key or a PCN with them). Returns the rows added."""
+    con = sqlite3.connect(db)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(claim_acks)") if r[1] != "id"]
+    values = ", ".join(f"'{AS_OF.isoformat()}'" if c == "status_date" else c for c in cols)
+    picked = (f"SELECT claim_id FROM atb_rows WHERE balance_cents != 0 AND claim_id IS NOT NULL "
+              f"AND (claim_id * 2654435761) % 100000 < {round(share * 100000)}")  # fmt: skip
+    n = con.execute(f"INSERT INTO claim_acks ({', '.join(cols)}) SELECT {values} FROM claim_acks WHERE id IN "
+                    f"(SELECT max(id) FROM claim_acks WHERE claim_id IN ({picked}) GROUP BY claim_id)").rowcount  # fmt: skip
+    con.commit()
+    con.close()
+    return n
+
+
 def run_one(db: Path, workers: int) -> dict[str, object]:
     """Triage ``db`` once (in this process, features on ``workers`` connections) and measure it."""
     from everyclaim.ledger.db import make_engine
@@ -183,6 +207,8 @@ def main() -> None:
     p.add_argument("--duckdb-probe", action="store_true", help="Also time copying the ledger into DuckDB.")
     p.add_argument("--workdir", type=Path, default=Path("bench/.triage-speed"))
     p.add_argument("--workers", type=int, default=2, help="Connections computing the features at once (1 = one).")
+    p.add_argument("--churn", type=float, default=0.05,
+                   help="Share of the open claims a day's files touch between the first run and the next.")
     p.add_argument("--run-one", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.run_one:
@@ -190,24 +216,29 @@ def main() -> None:
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     base = base_db(args.workdir, args.base, args.seed)
-    print(f"{'open claims':>11} {'wall':>7} {'cpu':>7} {'peak RSS':>9} {'claims/s':>9} {'cpu us/claim':>12} "
+    print(f"{'open claims':>11} {'run':>10} {'wall':>7} {'cpu':>7} {'peak RSS':>9} {'claims/s':>9} {'cpu us/claim':>12} "
           f"{'growth':>6} {'load':>5}  stages (wall s)")  # fmt: skip
-    first = 0.0
+    first: dict[str, float] = {}
     for size in (int(x) for x in args.sizes.split(",")):
         db = args.workdir / f"ledger{size}.db"
         if not db.exists() or _open_count(sqlite3.connect(db)) != size:
             replicate(base, db, size)
         work = args.workdir / "run.db"
         shutil.copyfile(db, work)
-        out = subprocess.run([sys.executable, __file__, "--run-one", str(work), "--workers", str(args.workers)], check=True, capture_output=True,
-                             text=True).stdout  # fmt: skip
+        for run in ("first", "next day"):
+            if run == "next day":
+                touched = touch(work, args.churn)
+                print(f"{'':11} {'':10} a day's 277CAs touch {touched:,} open claims ({args.churn:.0%})", flush=True)
+            out = subprocess.run([sys.executable, __file__, "--run-one", str(work), "--workers", str(args.workers)],
+                                 check=True, capture_output=True, text=True).stdout  # fmt: skip
+            m = json.loads(out.strip().splitlines()[-1])
+            per = m["cpu"] / m["claims"] * 1e6
+            first[run] = first.get(run) or per
+            stages = ", ".join(f"{k} {v}" for k, v in m["stages"].items())
+            print(f"{m['claims']:11} {run:>10} {m['wall']:6.1f}s {m['cpu']:6.1f}s {m['rss_mb']:7.0f}MB "
+                  f"{m['claims'] / m['wall']:9.0f} {per:12.1f} {per / first[run]:5.2f}x {m['load']:5.1f}  {stages}",
+                  flush=True)  # fmt: skip
         work.unlink()
-        m = json.loads(out.strip().splitlines()[-1])
-        per = m["cpu"] / m["claims"] * 1e6
-        first = first or per
-        stages = ", ".join(f"{k} {v}" for k, v in m["stages"].items())
-        print(f"{m['claims']:11} {m['wall']:6.1f}s {m['cpu']:6.1f}s {m['rss_mb']:7.0f}MB {m['claims'] / m['wall']:9.0f} "
-              f"{per:12.1f} {per / first:5.2f}x {m['load']:5.1f}  {stages}", flush=True)  # fmt: skip
         if args.duckdb_probe:
             probe = duckdb_probe(db)
             print(f"{'':11} copying {probe['rows']:,.0f} ledger rows into DuckDB ({probe['how']}) alone: {probe['cpu']:.1f}s cpu, "

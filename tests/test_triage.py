@@ -325,3 +325,102 @@ def test_rules_sql_runs_on_duckdb() -> None:
     rules, _ = load_rules()
     assert con.execute(transpile(rules, "duckdb")).fetchall() == [(1, "timely_filing_no_proof")]
     assert "CASE" in portable_sql(rules, "sqlite")
+
+
+def _sent(path: Path) -> str:
+    """The date an X12 file was sent (GS04)."""
+    return path.read_text().split("GS*", 1)[1].split("*")[3]
+
+
+def test_stored_facts_refreshed_equal_a_cold_run(engine: sa.Engine, world: Path) -> None:
+    """The claims' facts kept between runs and refreshed for the claims later files touched give the very
+    features of a run that recomputes every claim's facts: the world's files arrive in four batches by
+    date (837s, 277CAs, 835s, reversals, secondary claims in their order), a triage after each."""
+    from everyclaim.triage.features import claim_facts, facts_plan, facts_state, triage_features
+
+    x12 = sorted(world.glob("*.x12"), key=lambda p: (_sent(p), p.name))
+    cuts = ["20260201", "20260301", "20260316", "99999999"]  # the claims open on AS_OF are mostly this recent
+    batches = [[p for p in x12 if lo <= _sent(p) < hi] for lo, hi in zip(["", *cuts], cuts, strict=False)]
+    batches[0] += [world / "payers.csv", world / "atb.csv"]
+    rules, _ = load_rules()
+
+    def features(conn: sa.Connection) -> list[tuple[object, ...]]:
+        return [tuple(r) for r in conn.execute(sa.select(triage_features).order_by(triage_features.c.atb_row_id))]
+
+    def facts(conn: sa.Connection) -> dict[object, tuple[object, ...]]:
+        return {r[0]: tuple(r) for r in conn.execute(sa.select(claim_facts))}
+
+    for i, batch in enumerate(batches):
+        ingest(engine, batch, Options(as_of=AS_OF))
+        with engine.begin() as conn:
+            assert facts_plan(conn).cold == (i == 0)  # after the first run, only touched claims are recomputed
+            eng.triage(conn, AS_OF, rules, workers=2 if i % 2 else 1)  # both ways of storing them (SQLite)
+    with engine.begin() as conn:
+        refreshed_features, refreshed = features(conn), facts(conn)
+        conn.execute(sa.delete(facts_state))  # forget the stored facts: every claim's are recomputed
+        assert facts_plan(conn).cold
+        eng.triage(conn, AS_OF, rules, workers=2)
+        cold, recomputed = features(conn), facts(conn)
+        assert not facts_plan(conn).cold
+    assert len(cold) > 100
+    assert refreshed_features == cold
+    # the refreshed facts of every claim still open equal the recomputed ones (the cold run keeps no others)
+    assert {k: v for k, v in refreshed.items() if k in recomputed} == recomputed
+
+
+def test_stored_facts_follow_other_claims_and_resubmissions(engine: sa.Engine) -> None:
+    """Facts that another claim decides (a paid twin, the claim billed to the secondary payer) and a
+    replacement's new lines are refreshed, though no later file touches the claim's own 835s or 277CAs;
+    after each file the refreshed features equal a run that recomputes every claim's facts."""
+    from dataclasses import replace
+
+    from everyclaim.ledger.post import FileMeta, post_file
+    from everyclaim.ledger.records import AtbRow, Party
+    from everyclaim.triage.features import facts_plan, facts_state, triage_features
+    from tests.conftest import D, claim, payment, remittance, src
+
+    def post(sha: str, records: list[object], kind: str) -> None:
+        with engine.begin() as conn:
+            post_file(conn, FileMeta(sha, f"{sha[:4]}.x12", kind, 100), records, [])
+
+    rules, _ = load_rules()
+
+    def features(cold: bool = False) -> dict[str, object]:
+        with engine.begin() as conn:
+            if cold:
+                conn.execute(sa.delete(facts_state))
+            assert facts_plan(conn).cold == cold
+            eng.triage(conn, AS_OF, rules)
+            f = triage_features.c
+            rows = conn.execute(sa.select(triage_features).order_by(f.atb_row_id)).mappings().all()
+        return {"rows": [dict(r) for r in rows], **dict(rows[0])}
+
+    post("a" * 64, [claim("A1", "100.00"), claim("T1", "100.00")], "837P")  # same subscriber, day, charge
+    atb = AtbRow(src("9" * 64, 2), date(2026, 3, 1), "A1", "ACCT1", "ACME1", "primary", None, None,
+                 D("100.00"), D("0"), D("0"), D("0"), D("100.00"))  # fmt: skip
+    post("9" * 64, [atb], "atb")
+    with engine.begin() as conn:
+        eng.triage(conn, AS_OF, rules)  # the facts are stored
+    first = features()
+    assert (first["pcn"], first["paid_twin"], first["secondary_billed"], first["has_distinct_modifier"]) == (
+        "A1", False, False, False)
+
+    post("b" * 64, [remittance("90.00"), payment("T1", "100.00", "90.00")], "835")  # the twin is paid
+    warm = features()
+    assert warm["paid_twin"] is True and warm["payment_count"] == 0
+    assert warm["rows"] == features(cold=True)["rows"]
+
+    other = Party("PR", "OTHER HEALTH", id="OTHR1")
+    member = Party("IL", "DOE", "JANE", "MI", "S999")  # the secondary payer's member id: not a twin
+    post("c" * 64, [replace(claim("A1", "100.00", payer=other, sha="c" * 64), responsibility="S", subscriber=member)],
+         "837P")  # fmt: skip
+    warm = features()
+    assert warm["secondary_billed"] is True
+    assert warm["rows"] == features(cold=True)["rows"]
+
+    fixed = claim("A1", "100.00", frequency="7", sha="d" * 64, submitted=date(2026, 2, 1))
+    fixed = replace(fixed, lines=tuple(replace(ln, modifiers=("59",)) for ln in fixed.lines))
+    post("d" * 64, [fixed], "837P")
+    warm = features()
+    assert warm["has_distinct_modifier"] is True and warm["submission_count"] == 2
+    assert warm["rows"] == features(cold=True)["rows"]

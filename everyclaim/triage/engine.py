@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -87,7 +89,7 @@ results = sa.Table(
     md,
     sa.Column("run_id", sa.Integer, primary_key=True),
     sa.Column("atb_row_id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("claim_id", sa.BigInteger, index=True),  # the ledger's claim (NULL: ATB row not matched)
+    sa.Column("claim_id", sa.BigInteger),  # the ledger's claim (NULL: ATB row not matched)
     sa.Column("pcn", sa.Text, nullable=False),
     sa.Column("payer_id", sa.Text, nullable=False),
     sa.Column("tier", sa.String(16), nullable=False),
@@ -129,7 +131,8 @@ class TriageResult:
                 "by_rule": dollars(self.by_rule), "timings": {k: round(v, 3) for k, v in self.timings.items()}}  # fmt: skip
 
 
-DERIVED = ("triage_results", "triage_rule_state", "triage_runs", "triage_features")
+OLD_INDEX = "ix_triage_results_claim_id"
+DERIVED = ("triage_results", "triage_rule_state", "triage_runs", "triage_features", "triage_claim_facts")
 
 
 def ensure_tables(conn: sa.Connection) -> None:
@@ -141,6 +144,9 @@ def ensure_tables(conn: sa.Connection) -> None:
              and {c.name for c in md.tables[name].c} - {c["name"] for c in inspector.get_columns(name)}]  # fmt: skip
     for name in stale:
         md.tables[name].drop(conn)
+    if "triage_results" in existing and "triage_results" not in stale and any(
+            i["name"] == OLD_INDEX for i in inspector.get_indexes("triage_results")):
+        conn.exec_driver_sql(f"DROP INDEX {OLD_INDEX}")  # earlier versions kept it: nothing reads by it
     md.create_all(conn, checkfirst=True)
 
 
@@ -153,39 +159,55 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
     write of this transaction); other databases ignore it."""
     ensure_tables(conn)
     register_sqlite(conn)
-    settings = settings or GateSettings()
-    started = datetime.now(UTC)
-    clock = time.perf_counter()
-    timings: dict[str, float] = {}
+    with _sqlite_cache(conn):
+        settings = settings or GateSettings()
+        started = datetime.now(UTC)
+        clock = time.perf_counter()
+        timings: dict[str, float] = {}
 
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = now - clock
-        clock = now
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[stage] = now - clock
+            clock = now
 
-    n = parallel.build_features(conn, as_of, workers)
-    lap("features")
-    gate = decisions(conn, rules, settings)
-    lap("gate")
-    run_id = int(conn.execute(sa.insert(runs).values(as_of=as_of, started_at=started, claims=n,
-                                                     packs=",".join(rules.packs))).inserted_primary_key[0])  # fmt: skip
-    _store_rule_state(conn, run_id, rules, gate)
-    # the first matching rule per claim, evaluated once into a table (SQLite would flatten a subquery and
-    # evaluate the whole rule CASE again wherever the result refers to it)
-    matched = feat.stage_table(conn, "matched", rules_select(rules).cte("matched"))
-    lap("rules")
-    conn.execute(sa.insert(results).from_select([c.name for c in results.c],
-                                                _results_select(run_id, matched, settings)))  # fmt: skip
-    lap("results")
-    _rank(conn, run_id)
-    lap("priority")
-    result = summarise(conn, run_id, as_of)
-    lap("summary")
-    result.timings = timings
-    conn.execute(sa.update(runs).where(runs.c.id == run_id).values(seconds=sum(timings.values())))
-    return result
+        n = parallel.build_features(conn, as_of, workers)
+        lap("features")
+        gate = decisions(conn, rules, settings)
+        lap("gate")
+        run_id = int(conn.execute(sa.insert(runs).values(as_of=as_of, started_at=started, claims=n,
+                                                         packs=",".join(rules.packs))).inserted_primary_key[0])  # fmt: skip
+        _store_rule_state(conn, run_id, rules, gate)
+        # the first matching rule per claim, evaluated once into a table (SQLite would flatten a subquery and
+        # evaluate the whole rule CASE again wherever the result refers to it)
+        matched = feat.stage_table(conn, "matched", rules_select(rules).cte("matched"))
+        lap("rules")
+        conn.execute(sa.insert(results).from_select([c.name for c in results.c],
+                                                    _results_select(run_id, matched, settings)))  # fmt: skip
+        lap("results")
+        _rank(conn, run_id)
+        lap("priority")
+        result = summarise(conn, run_id, as_of)
+        lap("summary")
+        result.timings = timings
+        conn.execute(sa.update(runs).where(runs.c.id == run_id).values(seconds=sum(timings.values())))
+        return result
 
+
+@contextmanager
+def _sqlite_cache(conn: sa.Connection) -> Iterator[None]:
+    """The triage's larger SQLite page cache (:data:`features.SQLITE_PRAGMAS`), the connection's own after."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = [conn.exec_driver_sql(f"PRAGMA {db}.cache_size").scalar() for db in ("main", "temp")]
+    for pragma in feat.SQLITE_PRAGMAS:
+        conn.exec_driver_sql(pragma)
+    try:
+        yield
+    finally:
+        for db, size in zip(("main", "temp"), before, strict=True):
+            conn.exec_driver_sql(f"PRAGMA {db}.cache_size={int(size)}")
 
 
 def _store_rule_state(conn: sa.Connection, run_id: int, rules: RuleSet, gate: dict[str, Decision]) -> None:

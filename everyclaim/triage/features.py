@@ -16,6 +16,8 @@ Kinds: ``int`` (days, counts), ``money`` (integer cents), ``bool``, ``text``, ``
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -131,7 +133,60 @@ carc_map = sa.Table(
     sa.Column("specificity", sa.Integer, nullable=False),
 )
 
+# The per-claim facts the features need that only change when a file touches the claim (its 835s and
+# their adjustments and remarks, its 277CAs, its lines and other payers), kept between runs: a triage
+# recomputes them only for the open claims that have none yet or that rows posted since the last run
+# touch (see :func:`facts_plan`), so a day's triage costs what the day's files changed, not the A/R.
+claim_facts = sa.Table(
+    "triage_claim_facts",
+    triage_metadata,
+    sa.Column("claim_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("payment_count", sa.Integer),
+    sa.Column("reversal_count", sa.Integer),
+    sa.Column("last_is_reversal", sa.Integer),
+    sa.Column("live_count", sa.Integer),
+    sa.Column("paid_count", sa.Integer),
+    sa.Column("paid_control_count", sa.Integer),
+    sa.Column("paid_cents", sa.BigInteger),
+    sa.Column("last_status", sa.Text),
+    sa.Column("last_paid_cents", sa.BigInteger),
+    sa.Column("last_pr_cents", sa.BigInteger),
+    sa.Column("last_payment_date", sa.Date),
+    sa.Column("pr_cents", sa.BigInteger),
+    sa.Column("contractual_cents", sa.BigInteger),
+    sa.Column("last_denied_cents", sa.BigInteger),
+    sa.Column("carcs", sa.Text),
+    sa.Column("group_carcs", sa.Text),
+    sa.Column("categories", sa.Text),
+    sa.Column("denial_category", sa.Text),
+    sa.Column("rarcs", sa.Text),
+    sa.Column("ack_count", sa.Integer),
+    sa.Column("ack_accepts", sa.Integer),
+    sa.Column("ack_first_accept", sa.Date),
+    sa.Column("ack_last_date", sa.Date),
+    sa.Column("ack_last_category", sa.Text),
+    sa.Column("ack_last_rejected", sa.Integer),
+    sa.Column("twin", sa.Integer),
+    sa.Column("modified", sa.Integer),
+    sa.Column("secondary_coverage", sa.Integer),
+    sa.Column("secondary_billed", sa.Integer),
+)
+
+# What the facts were computed from: per watched ledger table the highest row id and the row count up to
+# it; and a digest of the facts' columns and the CARC category map (a new code set recomputes them all).
+facts_state = sa.Table(
+    "triage_facts_state",
+    triage_metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("max_id", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("row_count", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("digest", sa.String(64), nullable=False, server_default=""),
+)
+
 DISTINCT_MODIFIERS = ("59", "XE", "XP", "XS", "XU")
+# A triage reads and writes a few tables of one row per open claim with their indexes: on SQLite it runs
+# with a page cache that holds them (pages are taken as they are used; the ledger's 16 MiB is for ingest)
+SQLITE_PRAGMAS = ("PRAGMA cache_size=-262144", "PRAGMA temp.cache_size=-262144")
 PAID_STATUSES = ("1", "2", "3", "19", "20", "21")
 
 
@@ -165,17 +220,202 @@ def latest_snapshot(conn: sa.Connection, as_of: date) -> tuple[int, date] | None
 
 
 def build_features(conn: sa.Connection, as_of: date) -> int:
-    """Replace ``triage_features`` with one row per open claim on ``as_of``; return the row count."""
+    """Replace ``triage_features`` with one row per open claim on ``as_of``; return the row count.
+
+    The claims' facts are refreshed on the way (see :func:`facts_plan`)."""
     ensure_tables(conn)
     load_carc_map(conn)
     conn.execute(sa.delete(triage_features))
     snap = latest_snapshot(conn, as_of)
     if snap is None:
         return 0
-    stmt = features_select(snap[0], as_of, stage=lambda name, sel: stage_table(conn, name, sel))
+    plan = facts_plan(conn)
+    stmt = features_select(snap[0], as_of, plan, stage=lambda name, cte: stage_table(conn, name, cte),
+                           store=lambda new: store_facts(conn, plan, [new]))  # fmt: skip
     cols = [c.name for c in stmt.selected_columns]
     conn.execute(sa.insert(triage_features).from_select(cols, stmt))
     return int(conn.execute(sa.select(sa.func.count()).select_from(triage_features)).scalar_one())
+
+
+# --------------------------------------------------------------------------------------------------
+# The claims' facts, kept between runs
+# --------------------------------------------------------------------------------------------------
+FACTS_VERSION = 2
+# every fact comes from rows of these; ``files`` also tells a ledger emptied and loaded again from another
+WATCHED = ("files", "claims", "submissions", "claim_payments", "claim_acks")
+
+
+@dataclass(frozen=True, slots=True)
+class FactsPlan:
+    """What a run does with the stored facts. ``since``: the watched tables' row ids the stored facts were
+    computed at, so only the claims touched by later rows are recomputed; ``None``: recompute every open
+    claim's facts. ``marks``: (highest id, row count) per watched table now, stored after the run."""
+
+    since: dict[str, int] | None
+    marks: dict[str, tuple[int, int]]
+    digest: str
+
+    @property
+    def cold(self) -> bool:
+        return self.since is None
+
+
+def facts_digest() -> str:
+    """Changes when the facts' columns, their version or the CARC category map change."""
+    denial = sorted(k for k, v in load_code_sets().category_defs.items() if v.kind == "denial")
+    rows = sorted(tuple(sorted(r.items())) for r in carc_map_rows())
+    payload = json.dumps([FACTS_VERSION, [c.name for c in claim_facts.c], rows, denial], default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def facts_plan(conn: sa.Connection) -> FactsPlan:
+    """Whether the stored facts can be kept (and only the claims touched since refreshed) or must all be
+    recomputed: on the first run, after a new code set, and when rows the facts were computed from are
+    gone (a row at or below a mark deleted: ids would no longer tell what is new)."""
+    digest = facts_digest()
+    marks: dict[str, tuple[int, int]] = {}
+    for name in WATCHED:
+        tbl = t.metadata.tables[name]
+        top, n = conn.execute(sa.select(sa.func.coalesce(sa.func.max(tbl.c.id), 0), sa.func.count())
+                              .select_from(tbl)).one()  # fmt: skip
+        marks[name] = (int(top), int(n))
+    exists = conn.dialect.has_table(conn, facts_state.name)
+    stored = {r.name: r for r in conn.execute(sa.select(facts_state))} if exists else {}
+    keep = "digest" in stored and stored["digest"].digest == digest and all(n in stored for n in WATCHED)
+    keep = keep and _file_sha(conn, stored["files"].max_id) == stored["files"].digest
+    for name in WATCHED if keep else ():
+        tbl, st = t.metadata.tables[name], stored[name]
+        if marks[name][0] == st.max_id:
+            below = marks[name][1]
+        else:
+            below = conn.execute(sa.select(sa.func.count()).select_from(tbl).where(tbl.c.id <= st.max_id)).scalar_one()
+        if marks[name][0] < st.max_id or below != st.row_count:
+            keep = False
+            break
+    since = {n: int(stored[n].max_id) for n in WATCHED} if keep else None
+    return FactsPlan(since, marks, digest)
+
+
+def _file_sha(conn: sa.Connection, file_id: int) -> str:
+    return conn.execute(sa.select(t.files.c.sha256).where(t.files.c.id == file_id)).scalar() or ""
+
+
+def store_facts(conn: sa.Connection, plan: FactsPlan, new_facts: list[Any]) -> None:
+    """Drop the stale facts (all of them on a cold run), insert the new ones, store the marks."""
+    f = claim_facts
+    if plan.since is None:
+        conn.execute(sa.delete(f))
+    else:
+        stale = _stale(plan.since)
+        conn.execute(sa.delete(f).where(f.c.claim_id.in_(sa.select(stale.c.claim_id))))
+    add_facts(conn, new_facts)
+    conn.execute(sa.delete(facts_state))
+    conn.execute(sa.insert(facts_state), [
+        *({"name": n, "max_id": m, "row_count": c, "digest": _file_sha(conn, m) if n == "files" else ""}
+          for n, (m, c) in plan.marks.items()),
+        {"name": "digest", "max_id": 0, "row_count": 0, "digest": plan.digest},
+    ])  # fmt: skip
+
+
+def add_facts(conn: sa.Connection, new_facts: list[Any]) -> None:
+    """Insert facts computed on other connections (after :func:`store_facts` dropped the stale ones)."""
+    cols = [c.name for c in claim_facts.c]
+    for table in new_facts:
+        conn.execute(sa.insert(claim_facts).from_select(cols, sa.select(*(table.c[c] for c in cols))))
+
+
+def _stale(since: dict[str, int]) -> sa.CTE:
+    """The claims whose stored facts are stale: those rows posted after the marks belong to (a payment, a
+    reversal, an acknowledgment, a submission, which also re-matches earlier rows to its claim), and the
+    claims sharing a paid-twin key (subscriber, service date, charge) or a PCN (a claim billed to the
+    secondary payer) with one of them."""
+    cp, ak, sub, c = t.claim_payments, t.claim_acks, t.submissions, t.claims
+    touched = sa.union(
+        sa.select(cp.c.claim_id.label("claim_id")).where(cp.c.id > since["claim_payments"], cp.c.claim_id.is_not(None)),
+        sa.select(ak.c.claim_id).where(ak.c.id > since["claim_acks"], ak.c.claim_id.is_not(None)),
+        sa.select(sub.c.claim_id).where(sub.c.id > since["submissions"]),
+        sa.select(c.c.id).where(c.c.id > since["claims"]),
+    ).subquery("touched")  # fmt: skip
+    c1, c2 = t.claims.alias("c1"), t.claims.alias("c2")
+    same_key = sa.and_(c2.c.subscriber_id == c1.c.subscriber_id, c2.c.service_from == c1.c.service_from,
+                       c2.c.charge_cents == c1.c.charge_cents)  # fmt: skip
+    twins = (sa.select(c2.c.id).select_from(c1.join(c2, same_key))
+             .where(c1.c.id.in_(sa.select(touched.c.claim_id)), c1.c.subscriber_id != ""))  # fmt: skip
+    same_pcn = (sa.select(c2.c.id).select_from(c1.join(c2, c2.c.pcn == c1.c.pcn))
+                .where(c1.c.id.in_(sa.select(touched.c.claim_id))))  # fmt: skip
+    return sa.union(sa.select(touched.c.claim_id), twins, same_pcn).cte("stale")
+
+
+def _needed(open_rows: Any, stale: Any) -> sa.CTE:
+    """The open claims whose facts are computed now: all of them on a cold run, else those without stored
+    facts or with stale ones."""
+    ids = sa.select(open_rows.c.claim_id).where(open_rows.c.claim_id.is_not(None))
+    if stale is None:
+        return ids.distinct().cte("needed")
+    f = claim_facts
+    have = sa.exists().where(f.c.claim_id == open_rows.c.claim_id)
+    return ids.where(sa.or_(~have, open_rows.c.claim_id.in_(sa.select(stale.c.claim_id)))).distinct().cte("needed")
+
+
+def _facts_select(needed: Any, keep: Any) -> sa.Select[Any]:
+    """One ``claim_facts`` row per needed claim (the per-claim steps materialised through ``keep``)."""
+    denial_cats = [k for k, v in load_code_sets().category_defs.items() if v.kind == "denial"]
+    pay = keep("pay", _payments(needed))
+    last = keep("last_adj", _last_adjudication(pay))
+    pt = keep("pay_totals", _pay_totals(pay))
+    adj = keep("adj_cat", _categorised_adjustments(pay))
+    at = keep("adj_totals", _adj_totals(adj, last, denial_cats))
+    top = keep("top_denial", _top_denial(adj, last, denial_cats))
+    rr = keep("last_rarcs", _rarcs(last))
+    ak = keep("acks", _acks(needed))
+    tw = keep("twins", _twins(needed))
+    md_ = keep("modified", _modified(needed))
+    cop, c, c2 = t.claim_other_payers, t.claims, t.claims.alias("c2")
+    n, z = needed.c.claim_id, sa.func.coalesce
+
+    def flag(cond: Any) -> Any:
+        return sa.case((cond, 1), else_=0)
+
+    cols: dict[str, Any] = {
+        "claim_id": n,
+        "payment_count": z(pt.c.payment_count, 0), "reversal_count": z(pt.c.reversal_count, 0),
+        "last_is_reversal": z(pt.c.last_is_reversal, 0), "live_count": z(pt.c.live, 0),
+        "paid_count": z(pt.c.paid_count, 0), "paid_control_count": z(pt.c.paid_control_count, 0),
+        "paid_cents": z(pt.c.paid_cents, 0),
+        "last_status": last.c.status, "last_paid_cents": last.c.paid_cents, "last_pr_cents": last.c.patient_resp_cents,
+        "last_payment_date": last.c.payment_date,
+        "pr_cents": z(at.c.pr, 0), "contractual_cents": z(at.c.contractual, 0), "last_denied_cents": z(at.c.last_denied, 0),
+        "carcs": z(at.c.carcs, ""), "group_carcs": z(at.c.group_carcs, ""), "categories": z(at.c.categories, ""),
+        "denial_category": z(top.c.category, ""), "rarcs": z(rr.c.rarcs, ""),
+        "ack_count": z(ak.c.n, 0), "ack_accepts": z(ak.c.n_accept, 0), "ack_first_accept": ak.c.first_accept,
+        "ack_last_date": ak.c.last_date, "ack_last_category": z(ak.c.last_category, ""),
+        "ack_last_rejected": z(ak.c.last_rejected, 0),
+        "twin": flag(tw.c.claim_id.is_not(None)), "modified": flag(md_.c.claim_id.is_not(None)),
+        "secondary_coverage": flag(sa.exists().where(cop.c.claim_id == n, cop.c.responsibility.in_(("S", "T")))),
+        "secondary_billed": flag(sa.exists().where(c2.c.pcn == c.c.pcn, c2.c.id != n, c2.c.responsibility.in_(("S", "T")))),
+    }  # fmt: skip
+    return (
+        sa.select(*(cols[c.name].label(c.name) for c in claim_facts.c))
+        .select_from(
+            needed.join(c, c.c.id == n)
+            .outerjoin(pt, pt.c.claim_id == n)
+            .outerjoin(last, last.c.claim_id == n)
+            .outerjoin(at, at.c.claim_id == n)
+            .outerjoin(top, top.c.claim_id == n)
+            .outerjoin(rr, rr.c.claim_id == n)
+            .outerjoin(ak, ak.c.claim_id == n)
+            .outerjoin(tw, tw.c.claim_id == n)
+            .outerjoin(md_, md_.c.claim_id == n)
+        )
+    )
+
+
+def _part_facts(open_rows: Any, needed: Any, new_facts: Any) -> sa.CTE:
+    """The facts of every open claim: those computed now and the stored ones still fresh."""
+    f = claim_facts
+    kept = sa.select(*f.c).where(f.c.claim_id.in_(sa.select(open_rows.c.claim_id)),
+                                 f.c.claim_id.not_in(sa.select(needed.c.claim_id)))  # fmt: skip
+    return sa.union_all(sa.select(*(new_facts.c[c.name] for c in f.c)), kept).cte("facts")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -378,46 +618,48 @@ def stage_table(conn: sa.Connection, name: str, cte: sa.CTE) -> Any:
     return table
 
 
-def features_select(snapshot_id: int, as_of: date, stage: Any = None,
-                    part: tuple[int, int] | None = None) -> sa.Select[Any]:  # fmt: skip
+def features_select(snapshot_id: int, as_of: date, plan: FactsPlan | None = None, stage: Any = None,
+                    part: tuple[int, int] | None = None, store: Any = None) -> sa.Select[Any]:  # fmt: skip
     """The SELECT behind ``triage_features`` (one row per open ATB row of ``snapshot_id``).
 
-    With ``stage(name, cte)`` the per-claim steps are materialised first (see :func:`stage_table`);
+    ``plan`` (:func:`facts_plan`) says which claims' facts are computed now; without it all are, and the
+    SELECT reads nothing the triage stored before. With ``stage(name, cte)`` the per-claim steps are
+    materialised first (see :func:`stage_table`; the claims' new facts are then the step ``new_facts``);
     without it the whole thing is one statement of CTEs (for review and other engines). ``part=(k, n)``
-    selects one worker's share of the open rows (:mod:`everyclaim.triage.parallel`).
+    selects one worker's share of the open rows (:mod:`everyclaim.triage.parallel`). ``store(new_facts)``,
+    on the connection that owns the transaction, stores the new facts before the SELECT, which then reads
+    them from ``triage_claim_facts`` (a connection that cannot write there merges them in instead).
     """
     def keep(name: str, cte: sa.CTE) -> Any:
         return stage(name, cte) if stage else cte
 
-    denial_cats = [k for k, v in load_code_sets().category_defs.items() if v.kind == "denial"]
+    since = plan.since if plan is not None else None
     o = keep("open_rows", _open_rows(snapshot_id, part))
-    pay = keep("pay", _payments(o))
-    last = keep("last_adj", _last_adjudication(pay))
-    pt = keep("pay_totals", _pay_totals(pay))
-    adj = keep("adj_cat", _categorised_adjustments(pay))
-    at = keep("adj_totals", _adj_totals(adj, last, denial_cats))
-    top = keep("top_denial", _top_denial(adj, last, denial_cats))
-    rr = keep("last_rarcs", _rarcs(last))
-    ak = keep("acks", _acks(o))
-    tw = keep("twins", _twins(o))
-    md_ = keep("modified", _modified(o))
+    stale = keep("stale", _stale(since)) if since is not None else None
+    needed = keep("needed", _needed(o, stale))
+    new_facts = keep("new_facts", _facts_select(needed, keep).cte("new_facts"))
+    if store is not None:
+        store(new_facts)
+        fx: Any = claim_facts
+    else:
+        fx = new_facts if since is None else keep("facts", _part_facts(o, needed, new_facts))
     ratio = _payer_ratio()
-    c, pp, cop = t.claims, t.payer_profiles, t.claim_other_payers
-    c2 = t.claims.alias("c2")
+    c, pp = t.claims, t.payer_profiles
     rend = t.claims.alias("rend")
 
     service = sa.func.coalesce(c.c.service_from, o.c.service_date)
     d_service = days_since(service, as_of)
     d_first = days_since(sa.func.coalesce(c.c.first_billed_date, o.c.last_billed_date), as_of)
-    d_adj = days_since(last.c.payment_date, as_of)
-    denied = sa.func.coalesce(at.c.last_denied, 0) > 0
+    d_adj = days_since(fx.c.last_payment_date, as_of)
+    denied = sa.func.coalesce(fx.c.last_denied_cents, 0) > 0
     d_denial = sa.case((denied, d_adj))
-    other_paid = sa.func.coalesce(pt.c.paid_count, 0) - sa.case((last.c.paid_cents > 0, 1), else_=0)
+    other_paid = sa.func.coalesce(fx.c.paid_count, 0) - sa.case((fx.c.last_paid_cents > 0, 1), else_=0)
     tenure = (sa.select(rend.c.rendering_npi, sa.func.min(rend.c.service_from).label("first_service"))
               .where(rend.c.rendering_npi != "").group_by(rend.c.rendering_npi).cte("tenure"))  # fmt: skip
-    contractual = sa.func.coalesce(at.c.contractual, 0)
+    contractual = sa.func.coalesce(fx.c.contractual_cents, 0)
+    z = sa.func.coalesce
     cols: list[Any] = [
-        o.c.id.label("atb_row_id"), o.c.claim_id, o.c.pcn, sa.func.coalesce(c.c.payer_id, o.c.payer_id).label("payer_id"),
+        o.c.id.label("atb_row_id"), o.c.claim_id, o.c.pcn, z(c.c.payer_id, o.c.payer_id).label("payer_id"),
         sa.literal(as_of, sa.Date).label("as_of"),
         o.c.balance_cents, _bool(o.c.balance_cents < 0).label("is_credit"),
         o.c.responsibility.label("atb_responsibility"), o.c.total_charge_cents.label("atb_charge_cents"),
@@ -426,46 +668,44 @@ def features_select(snapshot_id: int, as_of: date, stage: Any = None,
         o.c.adjustments_cents.label("atb_adjustments_cents"),
         _bool(c.c.id.is_not(None)).label("matched"),
         c.c.responsibility.label("claim_responsibility"), c.c.frequency, c.c.submission_count,
-        _bool(sa.func.coalesce(c.c.prior_auth, "") != "").label("has_prior_auth"),
-        _bool(md_.c.claim_id.is_not(None)).label("has_distinct_modifier"),
+        _bool(z(c.c.prior_auth, "") != "").label("has_prior_auth"),
+        _bool(z(fx.c.modified, 0) > 0).label("has_distinct_modifier"),
         days_since(tenure.c.first_service, as_of).label("rendering_tenure_days"),
-        _bool(sa.exists().where(cop.c.claim_id == c.c.id, cop.c.responsibility.in_(("S", "T")))).label(
-            "has_secondary_coverage"),
-        _bool(sa.exists().where(c2.c.pcn == c.c.pcn, c2.c.id != c.c.id, c2.c.responsibility.in_(("S", "T")))).label(
-            "secondary_billed"),
+        _bool(z(fx.c.secondary_coverage, 0) > 0).label("has_secondary_coverage"),
+        _bool(z(fx.c.secondary_billed, 0) > 0).label("secondary_billed"),
         d_service.label("days_since_service"),
         d_first.label("days_since_first_billed"),
-        days_since(sa.func.coalesce(c.c.last_billed_date, o.c.last_billed_date), as_of).label("days_since_last_billed"),
+        days_since(z(c.c.last_billed_date, o.c.last_billed_date), as_of).label("days_since_last_billed"),
         (d_service - d_first).label("days_service_to_first_billed"),
         pp.c.timely_filing_days, pp.c.appeal_days,
         (pp.c.timely_filing_days - d_service).label("days_to_filing_deadline"),
         pp.c.financial_class,
-        sa.func.coalesce(ak.c.n, 0).label("ack_count"),
-        _bool(sa.func.coalesce(ak.c.n_accept, 0) > 0).label("has_ack_accept"),
-        _bool(sa.func.coalesce(ak.c.last_rejected, 0) > 0).label("last_ack_rejected"),
-        sa.func.coalesce(ak.c.last_category, "").label("last_ack_category"),
-        days_since(ak.c.last_date, as_of).label("days_since_last_ack"),
-        (d_service - days_since(ak.c.first_accept, as_of)).label("days_service_to_first_accept"),
-        sa.func.coalesce(pt.c.payment_count, 0).label("payment_count"),
-        sa.func.coalesce(pt.c.reversal_count, 0).label("reversal_count"),
-        _bool(sa.func.coalesce(pt.c.last_is_reversal, 0) > 0).label("reversal_open"),
-        _bool(sa.func.coalesce(pt.c.live, 0) > 0).label("has_835"),
-        sa.func.coalesce(pt.c.paid_count, 0).label("paid_count"),
-        sa.func.coalesce(pt.c.paid_control_count, 0).label("paid_control_count"),
-        sa.func.coalesce(pt.c.paid_cents, 0).label("ledger_paid_cents"),
-        sa.func.coalesce(at.c.pr, 0).label("ledger_pr_cents"),
+        z(fx.c.ack_count, 0).label("ack_count"),
+        _bool(z(fx.c.ack_accepts, 0) > 0).label("has_ack_accept"),
+        _bool(z(fx.c.ack_last_rejected, 0) > 0).label("last_ack_rejected"),
+        z(fx.c.ack_last_category, "").label("last_ack_category"),
+        days_since(fx.c.ack_last_date, as_of).label("days_since_last_ack"),
+        (d_service - days_since(fx.c.ack_first_accept, as_of)).label("days_service_to_first_accept"),
+        z(fx.c.payment_count, 0).label("payment_count"),
+        z(fx.c.reversal_count, 0).label("reversal_count"),
+        _bool(z(fx.c.last_is_reversal, 0) > 0).label("reversal_open"),
+        _bool(z(fx.c.live_count, 0) > 0).label("has_835"),
+        z(fx.c.paid_count, 0).label("paid_count"),
+        z(fx.c.paid_control_count, 0).label("paid_control_count"),
+        z(fx.c.paid_cents, 0).label("ledger_paid_cents"),
+        z(fx.c.pr_cents, 0).label("ledger_pr_cents"),
         contractual.label("ledger_contractual_cents"),
         (contractual - o.c.adjustments_cents).label("contractual_unposted_cents"),
-        _bool((other_paid > 0) | tw.c.claim_id.is_not(None)).label("paid_twin"),
-        sa.func.coalesce(last.c.status, "").label("last_status"),
-        last.c.paid_cents.label("last_paid_cents"),
-        last.c.patient_resp_cents.label("last_pr_cents"),
-        sa.func.coalesce(at.c.last_denied, 0).label("last_denied_cents"),
-        sa.func.coalesce(at.c.carcs, "").label("last_carcs"),
-        sa.func.coalesce(at.c.group_carcs, "").label("last_group_carcs"),
-        sa.func.coalesce(rr.c.rarcs, "").label("last_rarcs"),
-        sa.func.coalesce(at.c.categories, "").label("last_categories"),
-        sa.func.coalesce(top.c.category, "").label("denial_category"),
+        _bool((other_paid > 0) | (z(fx.c.twin, 0) > 0)).label("paid_twin"),
+        z(fx.c.last_status, "").label("last_status"),
+        fx.c.last_paid_cents.label("last_paid_cents"),
+        fx.c.last_pr_cents.label("last_pr_cents"),
+        z(fx.c.last_denied_cents, 0).label("last_denied_cents"),
+        z(fx.c.carcs, "").label("last_carcs"),
+        z(fx.c.group_carcs, "").label("last_group_carcs"),
+        z(fx.c.rarcs, "").label("last_rarcs"),
+        z(fx.c.categories, "").label("last_categories"),
+        z(fx.c.denial_category, "").label("denial_category"),
         d_adj.label("days_since_adjudication"),
         d_denial.label("days_since_denial"),
         (pp.c.appeal_days - d_denial).label("days_to_appeal_deadline"),
@@ -475,16 +715,9 @@ def features_select(snapshot_id: int, as_of: date, stage: Any = None,
         sa.select(*cols)
         .select_from(
             o.outerjoin(c, c.c.id == o.c.claim_id)
-            .outerjoin(pp, pp.c.payer_id == sa.func.coalesce(c.c.payer_id, o.c.payer_id))
-            .outerjoin(last, last.c.claim_id == o.c.claim_id)
-            .outerjoin(pt, pt.c.claim_id == o.c.claim_id)
-            .outerjoin(at, at.c.claim_id == o.c.claim_id)
-            .outerjoin(top, top.c.claim_id == o.c.claim_id)
-            .outerjoin(rr, rr.c.claim_id == o.c.claim_id)
-            .outerjoin(ak, ak.c.claim_id == o.c.claim_id)
-            .outerjoin(ratio, ratio.c.payer_id == sa.func.coalesce(c.c.payer_id, o.c.payer_id))
+            .outerjoin(pp, pp.c.payer_id == z(c.c.payer_id, o.c.payer_id))
+            .outerjoin(fx, fx.c.claim_id == o.c.claim_id)
+            .outerjoin(ratio, ratio.c.payer_id == z(c.c.payer_id, o.c.payer_id))
             .outerjoin(tenure, tenure.c.rendering_npi == c.c.rendering_npi)
-            .outerjoin(tw, tw.c.claim_id == o.c.claim_id)
-            .outerjoin(md_, md_.c.claim_id == o.c.claim_id)
         )
     )

@@ -55,15 +55,17 @@ def build_features(conn: sa.Connection, as_of: date, workers: int = 2) -> int:
     snap = feat.latest_snapshot(conn, as_of)
     if snap is None:
         return 0
+    plan = feat.facts_plan(conn)
     scratch = Path(tempfile.mkdtemp(prefix="ec-triage-"))
     try:
         errors: list[BaseException] = []
-        threads = [threading.Thread(target=_worker, args=(path, scratch / f"part{k}.db", snap[0], as_of, (k, workers),
-                                                          conn.dialect, errors)) for k in range(1, workers)]  # fmt: skip
+        threads = [threading.Thread(target=_worker, args=(path, scratch / f"part{k}.db", snap[0], as_of, plan,
+                                                          (k, workers), conn.dialect, errors))
+                   for k in range(1, workers)]  # fmt: skip
         for th in threads:
             th.start()
-        stmt = feat.features_select(snap[0], as_of, stage=lambda name, cte: feat.stage_table(conn, name, cte),
-                                    part=(0, workers))  # fmt: skip
+        stmt = feat.features_select(snap[0], as_of, plan, stage=lambda name, cte: feat.stage_table(conn, name, cte),
+                                    part=(0, workers), store=lambda new: feat.store_facts(conn, plan, [new]))  # fmt: skip
         cols = [c.name for c in stmt.selected_columns]
         conn.execute(sa.insert(feat.triage_features).from_select(cols, stmt))
         for th in threads:
@@ -71,9 +73,13 @@ def build_features(conn: sa.Connection, as_of: date, workers: int = 2) -> int:
         if errors:
             raise errors[0]
         names = ", ".join(cols)
+        new_facts = []
         for k in range(1, workers):
             conn.exec_driver_sql(f"ATTACH DATABASE ? AS {PREFIX}{k}", (str(scratch / f"part{k}.db"),))
             conn.exec_driver_sql(f"INSERT INTO triage_features ({names}) SELECT {names} FROM {PREFIX}{k}.features")
+            new_facts.append(sa.table("new_facts", *(sa.column(c.name) for c in feat.claim_facts.c),
+                                      schema=f"{PREFIX}{k}"))  # fmt: skip
+        feat.add_facts(conn, new_facts)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return int(conn.execute(sa.select(sa.func.count()).select_from(feat.triage_features)).scalar_one())
@@ -86,14 +92,16 @@ def _detach_old(conn: sa.Connection) -> None:
             conn.exec_driver_sql(f"DETACH DATABASE {row[1]}")
 
 
-def _worker(ledger: Path, out: Path, snapshot_id: int, as_of: date, part: tuple[int, int], dialect: Any,
-            errors: list[BaseException]) -> None:  # fmt: skip
-    """One share of the features, read from the ledger's committed state into ``out`` (table ``features``)."""
+def _worker(ledger: Path, out: Path, snapshot_id: int, as_of: date, plan: feat.FactsPlan, part: tuple[int, int],
+            dialect: Any, errors: list[BaseException]) -> None:  # fmt: skip
+    """One share of the features, read from the ledger's committed state into ``out``: the table
+    ``features``, and ``new_facts`` (the facts of this share's claims computed now)."""
     try:
         db = sqlite3.connect(ledger, isolation_level=None, check_same_thread=False)
         try:
             db.execute("PRAGMA busy_timeout=30000")
-            db.execute("PRAGMA cache_size=-16384")
+            for pragma in feat.SQLITE_PRAGMAS:
+                db.execute(pragma)
             db.execute("ATTACH DATABASE ? AS scratch", (str(out),))
             db.execute("PRAGMA scratch.journal_mode=OFF")  # a scratch file: nothing to roll back
             db.execute("PRAGMA scratch.synchronous=OFF")
@@ -110,9 +118,10 @@ def _worker(ledger: Path, out: Path, snapshot_id: int, as_of: date, part: tuple[
                     db.execute(s)
                 return table
 
-            stmt = feat.features_select(snapshot_id, as_of, stage=stage, part=part)
+            stmt = feat.features_select(snapshot_id, as_of, plan, stage=stage, part=part)
             sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
             db.execute(f"CREATE TABLE scratch.features AS {sql}")
+            db.execute("CREATE TABLE scratch.new_facts AS SELECT * FROM temp.tmp_triage_new_facts")
         finally:
             db.close()
     except BaseException as e:  # noqa: BLE001 - handed to the caller's thread, raised there
