@@ -133,7 +133,7 @@ def main() -> None:
     acc: dict[str, list[int]] = defaultdict(lambda: [0] * len(FIELDS))
     worlds: list[tuple[str, dict[str, list[int]]]] = []
     truth_tier: dict[str, str] = {}
-    print(f"{'profile':>8} {'size':>6} {'seed':>4} {'open':>6} {'generate':>9} {'ingest':>8} {'features':>9} {'rules':>7} "
+    print(f"{'profile':>8} {'size':>6} {'seed':>4} {'open':>6} {'generate':>9} {'ingest':>8} {'features+rules':>14} {'rank':>7} "
           f"{'triage':>7} {'claims/s':>9}")  # fmt: skip
     worlds_wanted = [(pr, int(size), int(seed)) for pr in args.profiles.split(",") for size in args.sizes.split(",")
                      for seed in args.seeds.split(",")]  # fmt: skip
@@ -156,7 +156,7 @@ def main() -> None:
         worlds.append((f"{profile} {size} seed {seed}", mine))
         tm = result.timings
         print(f"{profile:>8} {size:6} {seed:4} {result.claims:6} {built.get('generate', 0):8.1f}s {built.get('ingest', 0):7.1f}s "
-              f"{tm['features']:8.2f}s {tm['rules']:6.2f}s {took:6.2f}s {result.claims / took:9.0f}",
+              f"{tm['features+rules']:13.2f}s {tm['priority'] + tm['summary']:6.2f}s {took:6.2f}s {result.claims / took:9.0f}",
               flush=True)  # fmt: skip
     summary = []
     for name, mine in worlds:

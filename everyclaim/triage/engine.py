@@ -171,26 +171,26 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
             timings[stage] = now - clock
             clock = now
 
-        n = parallel.build_features(conn, as_of, workers)
-        lap("features")
         gate = decisions(conn, rules, settings)
-        lap("gate")
-        run_id = int(conn.execute(sa.insert(runs).values(as_of=as_of, started_at=started, claims=n,
+        run_id = int(conn.execute(sa.insert(runs).values(as_of=as_of, started_at=started, claims=0,
                                                          packs=",".join(rules.packs))).inserted_primary_key[0])  # fmt: skip
-        _store_rule_state(conn, run_id, rules, gate)
-        # the first matching rule per claim, evaluated once into a table (SQLite would flatten a subquery and
-        # evaluate the whole rule CASE again wherever the result refers to it)
-        matched = feat.stage_table(conn, "matched", rules_select(rules).cte("matched"))
-        lap("rules")
-        conn.execute(sa.insert(results).from_select([c.name for c in results.c],
-                                                    _results_select(run_id, matched, settings)))  # fmt: skip
-        lap("results")
+        states = _store_rule_state(conn, run_id, rules, gate)
+        lap("gate")
+
+        def results_of(features: Any, stage: Any) -> sa.Select[Any]:
+            # the first matching rule per claim, evaluated once into a table (SQLite would flatten a subquery
+            # and evaluate the whole rule CASE again wherever the result refers to it)
+            matched = stage("matched", rules_select(rules, features).cte("matched"))
+            return _results_select(run_id, matched, settings, features, states)
+
+        n = parallel.build_features(conn, as_of, workers, then=(results, results_of))
+        lap("features+rules")  # features, then each share's rule matches and results
         _rank(conn, run_id)
         lap("priority")
         result = summarise(conn, run_id, as_of)
         lap("summary")
         result.timings = timings
-        conn.execute(sa.update(runs).where(runs.c.id == run_id).values(seconds=sum(timings.values())))
+        conn.execute(sa.update(runs).where(runs.c.id == run_id).values(seconds=sum(timings.values()), claims=n))
         return result
 
 
@@ -210,7 +210,9 @@ def _sqlite_cache(conn: sa.Connection) -> Iterator[None]:
             conn.exec_driver_sql(f"PRAGMA {db}.cache_size={int(size)}")
 
 
-def _store_rule_state(conn: sa.Connection, run_id: int, rules: RuleSet, gate: dict[str, Decision]) -> None:
+def _store_rule_state(conn: sa.Connection, run_id: int, rules: RuleSet, gate: dict[str, Decision]
+                      ) -> list[dict[str, Any]]:  # fmt: skip
+    """Store each rule's state for the run; return the rows (the results SELECT inlines them)."""
     rows = []
     for r in rules.rules:
         d = gate[r.rule.id]
@@ -221,12 +223,18 @@ def _store_rule_state(conn: sa.Connection, run_id: int, rules: RuleSet, gate: di
                      "mode": d.mode, "reason": d.reason, "confidence": d.confidence, "recovery_rate": rate})  # fmt: skip
     if rows:
         conn.execute(sa.insert(rule_state), rows)
+    return rows
 
 
-def _results_select(run_id: int, matched: Any, settings: GateSettings) -> sa.Select[Any]:
-    """The result rows; ``matched`` has (atb_row_id, rule_id): ``rules_select(rules)`` or a table of it."""
-    f, rs = feat.triage_features, rule_state
-    r = sa.select(rs).where(rs.c.run_id == run_id).subquery("r")
+def _results_select(run_id: int, matched: Any, settings: GateSettings, f: Any, states: list[dict[str, Any]]
+                    ) -> sa.Select[Any]:  # fmt: skip
+    """The result rows of the claims in ``f`` (``triage_features`` or a share of it); ``matched`` has
+    (atb_row_id, rule_id): ``rules_select(rules, f)`` or a table of it; ``states`` are the run's
+    ``rule_state`` rows, inlined (a share computed on another connection cannot read them)."""
+    cols = [c for c in rule_state.c if c.name != "run_id"]
+    rows = [tuple(s[c.name] for c in cols) for s in states] or [tuple(None for _ in cols)]
+    r = sa.union_all(*(sa.select(*(sa.literal(v, c.type).label(c.name) for v, c in zip(row, cols, strict=True)))
+                       for row in rows)).subquery("r")  # fmt: skip
     rule_id = sa.func.coalesce(matched.c.rule_id, "")
     credit_guard = (f.c.balance_cents < 0) & sa.func.coalesce(r.c.action, "review").not_in(("refund", "review"))
     credit_guard = credit_guard | ((f.c.balance_cents < 0) & matched.c.rule_id.is_(None))

@@ -4,12 +4,15 @@ SQLite runs one statement on one core. :func:`build_features` computes share 0 o
 connection (straight into ``triage_features``) while ``n - 1`` threads compute the other shares, each on
 its own connection to the same file, into a scratch database of its own; the caller's connection then
 copies those rows in. ``sqlite3`` releases the GIL while a statement runs, so the shares run at once.
+Each share also runs the triage's next step on its own features (``then``: the rule matches and the
+result rows, which need nothing from the other shares), so that work is split the same way.
 
 The workers read the ledger's **committed** state (WAL: they never wait on the caller's open
 transaction), so the caller must not have uncommitted ledger writes in the transaction it triages in;
 ``triage(..., workers=2)`` is what ``everyclaim triage`` and ``bench/triage_speed.py`` use, right after
 ``BEGIN``. Each worker has its own ``triage_carc_map`` (a temporary table shadowing the ledger's,
-which the caller's transaction has just refreshed but not committed).
+which the caller's transaction has just refreshed but not committed). The claims' kept facts
+(:func:`everyclaim.triage.features.facts_plan`) are read as committed; the caller stores the new ones.
 
 SQLite refuses to DETACH a database that the open transaction has read, so the scratch databases stay
 attached until the next run detaches them (their files are deleted at once).
@@ -21,6 +24,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from everyclaim.triage import features as feat
+from everyclaim.triage.sqlfuncs import py_hash_bucket
 
 PREFIX = "ec_triage_part"
 
@@ -42,12 +47,20 @@ def sqlite_file(conn: sa.Connection) -> Path | None:
     return Path(name)
 
 
-def build_features(conn: sa.Connection, as_of: date, workers: int = 2) -> int:
+# A step that runs on each share's features right after them: ``step(features, stage)`` gives the SELECT of
+# rows for ``target`` (the triage's results), from the share's ``features`` table, staging through ``stage``.
+Then = tuple[sa.Table, Callable[[Any, Callable[[str, sa.CTE], Any]], sa.Select[Any]]]
+
+
+def build_features(conn: sa.Connection, as_of: date, workers: int = 2, then: Then | None = None) -> int:
     """:func:`everyclaim.triage.features.build_features` split over ``workers`` connections (SQLite on a
-    file; anything else, or ``workers <= 1``, runs the single-statement version)."""
+    file; anything else, or ``workers <= 1``, runs the single-statement version), then ``then`` on each
+    share (or once on all the features), its rows inserted into its target table."""
     path = sqlite_file(conn)
     if path is None or workers <= 1:
-        return feat.build_features(conn, as_of)
+        n = feat.build_features(conn, as_of)
+        _then_here(conn, then)
+        return n
     _detach_old(conn)
     feat.ensure_tables(conn)
     feat.load_carc_map(conn)
@@ -60,7 +73,7 @@ def build_features(conn: sa.Connection, as_of: date, workers: int = 2) -> int:
     try:
         errors: list[BaseException] = []
         threads = [threading.Thread(target=_worker, args=(path, scratch / f"part{k}.db", snap[0], as_of, plan,
-                                                          (k, workers), conn.dialect, errors))
+                                                          (k, workers), conn.dialect, then, errors))
                    for k in range(1, workers)]  # fmt: skip
         for th in threads:
             th.start()
@@ -68,6 +81,7 @@ def build_features(conn: sa.Connection, as_of: date, workers: int = 2) -> int:
                                     part=(0, workers), store=lambda new: feat.store_facts(conn, plan, [new]))  # fmt: skip
         cols = [c.name for c in stmt.selected_columns]
         conn.execute(sa.insert(feat.triage_features).from_select(cols, stmt))
+        _then_here(conn, then)  # on this share's features (the others' are not copied in yet)
         for th in threads:
             th.join()
         if errors:
@@ -79,10 +93,20 @@ def build_features(conn: sa.Connection, as_of: date, workers: int = 2) -> int:
             conn.exec_driver_sql(f"INSERT INTO triage_features ({names}) SELECT {names} FROM {PREFIX}{k}.features")
             new_facts.append(sa.table("new_facts", *(sa.column(c.name) for c in feat.claim_facts.c),
                                       schema=f"{PREFIX}{k}"))  # fmt: skip
+            if then is not None:
+                names_then = ", ".join(c.name for c in then[0].c)
+                conn.exec_driver_sql(f"INSERT INTO {then[0].name} ({names_then}) SELECT {names_then} FROM {PREFIX}{k}.step_rows")
         feat.add_facts(conn, new_facts)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return int(conn.execute(sa.select(sa.func.count()).select_from(feat.triage_features)).scalar_one())
+
+
+def _then_here(conn: sa.Connection, then: Then | None) -> None:
+    if then is not None:
+        target, step = then
+        sel = step(feat.triage_features, lambda name, cte: feat.stage_table(conn, name, cte))
+        conn.execute(sa.insert(target).from_select([c.name for c in sel.selected_columns], sel))
 
 
 def _detach_old(conn: sa.Connection) -> None:
@@ -93,9 +117,10 @@ def _detach_old(conn: sa.Connection) -> None:
 
 
 def _worker(ledger: Path, out: Path, snapshot_id: int, as_of: date, plan: feat.FactsPlan, part: tuple[int, int],
-            dialect: Any, errors: list[BaseException]) -> None:  # fmt: skip
+            dialect: Any, then: Then | None, errors: list[BaseException]) -> None:  # fmt: skip
     """One share of the features, read from the ledger's committed state into ``out``: the table
-    ``features``, and ``new_facts`` (the facts of this share's claims computed now)."""
+    ``features``, ``new_facts`` (the facts of this share's claims computed now) and ``then`` (its step's
+    rows)."""
     try:
         db = sqlite3.connect(ledger, isolation_level=None, check_same_thread=False)
         try:
@@ -122,6 +147,12 @@ def _worker(ledger: Path, out: Path, snapshot_id: int, as_of: date, plan: feat.F
             sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
             db.execute(f"CREATE TABLE scratch.features AS {sql}")
             db.execute("CREATE TABLE scratch.new_facts AS SELECT * FROM temp.tmp_triage_new_facts")
+            if then is not None:
+                db.create_function("ec_hash_bucket", 2, py_hash_bucket, deterministic=True)
+                mine = sa.table("features", *(sa.column(c.name, c.type) for c in feat.triage_features.c),
+                                schema="scratch")  # fmt: skip
+                sel = then[1](mine, stage)
+                db.execute(f"CREATE TABLE scratch.step_rows AS {sel.compile(dialect=dialect, compile_kwargs={'literal_binds': True})}")
         finally:
             db.close()
     except BaseException as e:  # noqa: BLE001 - handed to the caller's thread, raised there
