@@ -424,3 +424,50 @@ def test_stored_facts_follow_other_claims_and_resubmissions(engine: sa.Engine) -
     warm = features()
     assert warm["has_distinct_modifier"] is True and warm["submission_count"] == 2
     assert warm["rows"] == features(cold=True)["rows"]
+
+
+def test_old_runs_results_are_pruned_and_a_claim_keeps_its_latest_triage(engine: sa.Engine) -> None:
+    """Only the latest ``keep_runs`` runs keep per-claim results (every run's totals stay); a claim closed
+    since still shows the latest triage that saw it open."""
+    from everyclaim.ledger.post import FileMeta, post_file
+    from everyclaim.ledger.records import AtbRow
+    from tests.conftest import D, claim, src
+
+    def post(sha: str, records: list[object], kind: str) -> None:
+        with engine.begin() as conn:
+            post_file(conn, FileMeta(sha, f"{sha[:4]}.x12", kind, 100), records, [])
+
+    def atb(sha: str, day: date, balances: dict[str, str]) -> None:
+        rows = [AtbRow(src(sha, i + 2), day, pcn, f"ACCT{i}", "ACME1", "primary", None, None, D("100.00"), D("0"),
+                       D("0"), D("100.00") - D(b), D(b)) for i, (pcn, b) in enumerate(balances.items())]  # fmt: skip
+        post(sha, rows, "atb")  # type: ignore[arg-type]
+
+    post("a" * 64, [claim("A1", "100.00"), claim("B1", "100.00", sha="a" * 64, seg=30)], "837P")
+    atb("8" * 64, date(2026, 3, 1), {"A1": "100.00", "B1": "100.00"})
+    rules, _ = load_rules()
+    with engine.begin() as conn:
+        first = eng.triage(conn, AS_OF, rules, keep_runs=2).run_id
+        before = conn.execute(sa.select(sa.func.count()).select_from(eng.runs)).scalar_one()  # PG keeps other tests' runs
+    atb("9" * 64, date(2026, 3, 15), {"A1": "100.00", "B1": "0.00"})  # B1 closed
+    run_ids = []
+    for _ in range(3):
+        with engine.begin() as conn:
+            run_ids.append(eng.triage(conn, AS_OF, rules, keep_runs=2).run_id)
+    with engine.connect() as conn:
+        kept = set(conn.execute(sa.select(eng.results.c.run_id).distinct()).scalars())
+        totals = conn.execute(sa.select(sa.func.count()).select_from(eng.runs)).scalar_one()
+        a1, b1 = eng.explain_claim(conn, "A1"), eng.explain_claim(conn, "B1")
+    assert kept == set(run_ids[-2:]) and first not in kept
+    assert totals == before + 3
+    assert a1 is not None and a1["as_of"] == AS_OF
+    assert b1 is None  # its last open run (the first) was pruned
+    atb("7" * 64, date(2026, 3, 20), {"A1": "100.00", "B1": "50.00"})
+    with engine.begin() as conn:  # keep_runs=3: the run before the latest one still answers for a claim
+        eng.triage(conn, AS_OF, rules, keep_runs=3)
+    atb("6" * 64, date(2026, 3, 25), {"A1": "100.00", "B1": "0.00"})
+    with engine.begin() as conn:
+        latest = eng.triage(conn, AS_OF, rules, keep_runs=3).run_id
+        b1 = eng.explain_claim(conn, "B1")
+        seen = conn.execute(sa.select(eng.results.c.run_id).where(eng.results.c.pcn == "B1")).scalars().all()
+    assert b1 is not None and b1["balance"] == "50.00"
+    assert latest not in seen

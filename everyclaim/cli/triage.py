@@ -62,6 +62,8 @@ def triage_cmd(
     as_json: JsonOption = False,
     no_score: Annotated[bool, typer.Option("--no-score", help="Skip recovery scoring (priority stays by "
                                            "the rules' expected recovery).")] = False,
+    keep_runs: Annotated[int, typer.Option("--keep-runs", min=1, help="Keep the per-claim results of this many "
+                                           "latest runs (older ones are deleted; every run's totals stay).")] = eng.KEEP_RUNS,
 ) -> None:
     """Triage every open claim: tier, action, root cause, the rule and its hint, expected recovery, priority."""
     from everyclaim.cli import scoring as scoring_cli
@@ -70,7 +72,7 @@ def triage_cmd(
     rules = _rules(rules_dirs)
     engine = open_ledger(db)
     with engine.begin() as conn:
-        result = eng.triage(conn, day, rules, workers=2)  # first thing in the transaction: see triage()
+        result = eng.triage(conn, day, rules, workers=2, keep_runs=keep_runs)  # first thing in the transaction
         scored = None if no_score else scoring_cli.sc.score(conn, result.run_id, day, scoring_cli.load_settings())
         rows = eng.worklist(conn, result.run_id) if out_file else []
     if out_file:

@@ -115,6 +115,8 @@ def score(conn: sa.Connection, run_id: int, as_of: date, settings: Settings) -> 
     frame = open_frame(conn, run_id)
     cols = compute(frame, model, settings)
     conn.execute(sa.delete(claim_scores).where(claim_scores.c.run_id == run_id))
+    kept = sa.select(sa.func.min(triage_engine.results.c.run_id)).scalar_subquery()  # triage keeps a few runs
+    conn.execute(sa.delete(claim_scores).where(claim_scores.c.run_id < kept))
     conn.execute(sa.delete(scoring_runs).where(scoring_runs.c.run_id == run_id))
     if len(frame):
         names = list(cols)

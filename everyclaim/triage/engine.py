@@ -105,7 +105,7 @@ results = sa.Table(
     sa.Column("expected_recovery_cents", sa.BigInteger, nullable=False),
     sa.Column("priority", sa.Integer),
     sa.Column("sampled", sa.Boolean, nullable=False, server_default=sa.false()),  # sent to review by sampling
-    sa.Index("ix_triage_results_pcn_run_id", "pcn", "run_id"),
+    sa.Index("ix_triage_results_run_id_pcn", "run_id", "pcn"),  # a run's rows stay together: cheap to add and prune
 )
 
 
@@ -131,7 +131,8 @@ class TriageResult:
                 "by_rule": dollars(self.by_rule), "timings": {k: round(v, 3) for k, v in self.timings.items()}}  # fmt: skip
 
 
-OLD_INDEX = "ix_triage_results_claim_id"
+OLD_INDEXES = ("ix_triage_results_claim_id", "ix_triage_results_pcn_run_id")  # earlier versions
+KEEP_RUNS = 3  # the latest runs whose per-claim results are kept (every run's counts stay in triage_runs)
 DERIVED = ("triage_results", "triage_rule_state", "triage_runs", "triage_features", "triage_claim_facts")
 
 
@@ -144,19 +145,21 @@ def ensure_tables(conn: sa.Connection) -> None:
              and {c.name for c in md.tables[name].c} - {c["name"] for c in inspector.get_columns(name)}]  # fmt: skip
     for name in stale:
         md.tables[name].drop(conn)
-    if "triage_results" in existing and "triage_results" not in stale and any(
-            i["name"] == OLD_INDEX for i in inspector.get_indexes("triage_results")):
-        conn.exec_driver_sql(f"DROP INDEX {OLD_INDEX}")  # earlier versions kept it: nothing reads by it
+    if "triage_results" in existing and "triage_results" not in stale:
+        for index in inspector.get_indexes("triage_results"):
+            if index["name"] in OLD_INDEXES:
+                conn.exec_driver_sql(f"DROP INDEX {index['name']}")
     md.create_all(conn, checkfirst=True)
 
 
 def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSettings | None = None,
-           workers: int = 1) -> TriageResult:  # fmt: skip
+           workers: int = 1, keep_runs: int = KEEP_RUNS) -> TriageResult:  # fmt: skip
     """Triage every open claim on ``as_of`` (see the module docstring). Never commits.
 
     ``workers > 1`` computes the features of a SQLite ledger file on that many connections at once
     (:mod:`everyclaim.triage.parallel`; they read committed data only, so call it before any ledger
-    write of this transaction); other databases ignore it."""
+    write of this transaction); other databases ignore it. The per-claim results of the ``keep_runs``
+    latest runs are kept, older ones deleted."""
     ensure_tables(conn)
     register_sqlite(conn)
     with _sqlite_cache(conn):
@@ -189,6 +192,8 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
         lap("priority")
         result = summarise(conn, run_id, as_of)
         lap("summary")
+        prune(conn, keep_runs)
+        lap("prune")
         result.timings = timings
         conn.execute(sa.update(runs).where(runs.c.id == run_id).values(seconds=sum(timings.values()), claims=n))
         return result
@@ -296,6 +301,12 @@ def _rank(conn: sa.Connection, run_id: int) -> None:
                  .values(priority=ranked.c.rk))  # fmt: skip
 
 
+def prune(conn: sa.Connection, keep_runs: int) -> int:
+    """Delete the per-claim results of all but the ``keep_runs`` latest runs; return the rows deleted."""
+    keep = sa.select(runs.c.id).order_by(runs.c.id.desc()).limit(1).offset(max(1, keep_runs) - 1).scalar_subquery()
+    return conn.execute(sa.delete(results).where(results.c.run_id < keep)).rowcount or 0
+
+
 def triaged(conn: sa.Connection) -> bool:
     """Whether the triage tables exist (one catalog look-up; read paths use it instead of ensure_tables)."""
     return conn.dialect.has_table(conn, results.name)
@@ -357,7 +368,13 @@ def explain_claim(conn: sa.Connection, pcn: str) -> dict[str, Any] | None:
     if not triaged(conn):
         return None
     r = results.c
-    row = conn.execute(sa.select(results).where(r.pcn == pcn).order_by(r.run_id.desc()).limit(1)).mappings().first()
+    kept = conn.execute(sa.select(runs.c.id).where(runs.c.id >= sa.select(sa.func.min(r.run_id)).scalar_subquery())
+                        .order_by(runs.c.id.desc())).scalars().all()  # fmt: skip
+    row = None
+    for run_id in kept:  # the latest run that triaged the claim (one index look-up per kept run)
+        row = conn.execute(sa.select(results).where(r.run_id == run_id, r.pcn == pcn)).mappings().first()
+        if row is not None:
+            break
     if row is None:
         return None
     out: dict[str, Any] = {k: row[k] for k in ("tier", "action", "root_cause", "rule_id", "mode", "hint",
