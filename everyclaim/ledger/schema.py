@@ -143,6 +143,7 @@ claims = sa.Table(
     *_source(),
     sa.UniqueConstraint("pcn", "payer_id"),
     sa.Index(None, "subscriber_id", "service_from"),  # the paid-twin (duplicate) feature
+    sa.Index(None, "rendering_npi", "service_from"),  # a rendering provider's first service (tenure feature)
 )
 
 claim_lines = sa.Table(

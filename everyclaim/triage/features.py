@@ -172,6 +172,17 @@ claim_facts = sa.Table(
     sa.Column("secondary_billed", sa.Integer),
 )
 
+# Per payer, the sums behind ``payer_allowed_ratio`` (allowed = paid + patient responsibility, over the
+# charge, of the primary adjudications that were not reversals) up to the same marks: a payment row never
+# changes its amounts, so the next run adds those posted since.
+payer_sums = sa.Table(
+    "triage_payer_sums",
+    triage_metadata,
+    sa.Column("payer_id", sa.Text, primary_key=True),
+    sa.Column("allowed_cents", sa.BigInteger, nullable=False),
+    sa.Column("charge_cents", sa.BigInteger, nullable=False),
+)
+
 # What the facts were computed from: per watched ledger table the highest row id and the row count up to
 # it; and a digest of the facts' columns and the CARC category map (a new code set recomputes them all).
 facts_state = sa.Table(
@@ -240,7 +251,7 @@ def build_features(conn: sa.Connection, as_of: date) -> int:
 # --------------------------------------------------------------------------------------------------
 # The claims' facts, kept between runs
 # --------------------------------------------------------------------------------------------------
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 # every fact comes from rows of these; ``files`` also tells a ledger emptied and loaded again from another
 WATCHED = ("files", "claims", "submissions", "claim_payments", "claim_acks")
 
@@ -309,6 +320,10 @@ def store_facts(conn: sa.Connection, plan: FactsPlan, new_facts: list[Any]) -> N
         stale = _stale(plan.since)
         conn.execute(sa.delete(f).where(f.c.claim_id.in_(sa.select(stale.c.claim_id))))
     add_facts(conn, new_facts)
+    sums = conn.execute(_payer_sums(plan.since)).mappings().all()
+    conn.execute(sa.delete(payer_sums))
+    if sums:
+        conn.execute(sa.insert(payer_sums), [dict(r) for r in sums])
     conn.execute(sa.delete(facts_state))
     conn.execute(sa.insert(facts_state), [
         *({"name": n, "max_id": m, "row_count": c, "digest": _file_sha(conn, m) if n == "files" else ""}
@@ -585,12 +600,26 @@ def _modified(open_rows: sa.CTE) -> sa.CTE:
             .cte("modified"))  # fmt: skip
 
 
-def _payer_ratio() -> sa.CTE:
+def _payer_sums(since: dict[str, int] | None) -> Any:
+    """Per payer, the allowed and charged cents of its paid primary adjudications: the stored sums plus
+    the payments posted since the marks (``since``), or all of them (``None``)."""
     cp = t.claim_payments.c
     paid = cp.status.in_(PAID_STATUSES[:1]) & cp.is_reversal.is_(False) & (cp.charge_cents > 0)
-    ratio = (sa.cast(sa.func.sum(cp.paid_cents + cp.patient_resp_cents), sa.Float)
-             / sa.func.nullif(sa.func.sum(cp.charge_cents), 0))  # fmt: skip
-    return sa.select(cp.payer_id, ratio.label("ratio")).where(paid).group_by(cp.payer_id).cte("payer_ratio")
+    rows = sa.select(cp.payer_id, (cp.paid_cents + cp.patient_resp_cents).label("allowed_cents"),
+                     cp.charge_cents).where(paid)  # fmt: skip
+    if since is not None:
+        ps = payer_sums.c
+        rows = sa.union_all(sa.select(ps.payer_id, ps.allowed_cents, ps.charge_cents),
+                            rows.where(cp.id > since["claim_payments"]))  # fmt: skip
+    u = rows.subquery("paid")
+    return (sa.select(u.c.payer_id, sa.func.sum(u.c.allowed_cents).label("allowed_cents"),
+                      sa.func.sum(u.c.charge_cents).label("charge_cents")).group_by(u.c.payer_id))  # fmt: skip
+
+
+def _payer_ratio(sums: Any) -> sa.CTE:
+    s = sums.subquery("sums")
+    ratio = sa.cast(s.c.allowed_cents, sa.Float) / sa.func.nullif(s.c.charge_cents, 0)
+    return sa.select(s.c.payer_id, ratio.label("ratio")).cte("payer_ratio")
 
 
 def _bool(cond: Any) -> sa.ColumnElement[bool]:
@@ -639,11 +668,13 @@ def features_select(snapshot_id: int, as_of: date, plan: FactsPlan | None = None
     needed = keep("needed", _needed(o, stale))
     new_facts = keep("new_facts", _facts_select(needed, keep).cte("new_facts"))
     if store is not None:
-        store(new_facts)
+        store(new_facts)  # the facts and the payer sums, stored
         fx: Any = claim_facts
+        sums: Any = sa.select(payer_sums)
     else:
         fx = new_facts if since is None else keep("facts", _part_facts(o, needed, new_facts))
-    ratio = _payer_ratio()
+        sums = _payer_sums(since)
+    ratio = _payer_ratio(sums)
     c, pp = t.claims, t.payer_profiles
     rend = t.claims.alias("rend")
 
