@@ -238,6 +238,7 @@ def main() -> None:
             if run == "next day":
                 touched = touch(work, args.churn)
                 print(f"{'':11} {'':10} a day's 277CAs touch {touched:,} open claims ({args.churn:.0%})", flush=True)
+            os.sync()  # the copy's and the new rows' pages reach the disk before the clock starts
             out = subprocess.run([sys.executable, __file__, "--run-one", str(work), "--workers", str(args.workers)],
                                  check=True, capture_output=True, text=True).stdout  # fmt: skip
             m = json.loads(out.strip().splitlines()[-1])

@@ -105,6 +105,12 @@ def _check_worklist(engine: sa.Engine, world: Path) -> None:
             split = eng.triage(conn, AS_OF, rules, workers=2)
             assert split.claims == result.claims
             assert _by_pcn(eng.worklist(conn, split.run_id)) == _by_pcn(rows)
+            # the totals added up from each share's digest equal those grouped from the stored rows
+            for run in (result, split):
+                stored = eng.summarise(conn, run.run_id, AS_OF)
+                assert (stored.claims, stored.balance_cents, stored.by_tier, stored.by_action, stored.by_root_cause,
+                        stored.by_rule) == (run.claims, run.balance_cents, run.by_tier, run.by_action,
+                                            run.by_root_cause, run.by_rule)  # fmt: skip
 
     # staff work is ranked by expected recovery
     ranked = sorted((r for r in rows if r["priority"] != ""), key=lambda r: r["priority"])

@@ -131,7 +131,8 @@ class TriageResult:
                 "by_rule": dollars(self.by_rule), "timings": {k: round(v, 3) for k, v in self.timings.items()}}  # fmt: skip
 
 
-OLD_INDEXES = ("ix_triage_results_claim_id", "ix_triage_results_pcn_run_id")  # earlier versions
+# indexes earlier versions kept: nothing reads by them, every run paid for them
+OLD_INDEXES = ("ix_triage_results_claim_id", "ix_triage_results_pcn_run_id", "ix_triage_features_claim_id")
 KEEP_RUNS = 3  # the latest runs whose per-claim results are kept (every run's counts stay in triage_runs)
 DERIVED = ("triage_results", "triage_rule_state", "triage_runs", "triage_features", "triage_claim_facts")
 
@@ -145,8 +146,8 @@ def ensure_tables(conn: sa.Connection) -> None:
              and {c.name for c in md.tables[name].c} - {c["name"] for c in inspector.get_columns(name)}]  # fmt: skip
     for name in stale:
         md.tables[name].drop(conn)
-    if "triage_results" in existing and "triage_results" not in stale:
-        for index in inspector.get_indexes("triage_results"):
+    for name in ("triage_results", "triage_features"):
+        for index in inspector.get_indexes(name) if name in existing and name not in stale else ():
             if index["name"] in OLD_INDEXES:
                 conn.exec_driver_sql(f"DROP INDEX {index['name']}")
     md.create_all(conn, checkfirst=True)
@@ -186,11 +187,12 @@ def triage(conn: sa.Connection, as_of: date, rules: RuleSet, settings: GateSetti
             matched = stage("matched", rules_select(rules, features).cte("matched"))
             return _results_select(run_id, matched, settings, features, states)
 
-        n = parallel.build_features(conn, as_of, workers, then=(results, results_of))
+        then = parallel.Then(results, results_of, digest=lambda rows: _digest(rows, run_id))
+        n = parallel.build_features(conn, as_of, workers, then=then)
         lap("features+rules")  # features, then each share's rule matches and results
         _rank(conn, run_id)
         lap("priority")
-        result = summarise(conn, run_id, as_of)
+        result = summarise_rows(run_id, as_of, then.digests)
         lap("summary")
         prune(conn, keep_runs)
         lap("prune")
@@ -321,14 +323,24 @@ def latest_run(conn: sa.Connection, as_of: date | None = None) -> int | None:
     return conn.execute(stmt).scalar()
 
 
-def summarise(conn: sa.Connection, run_id: int, as_of: date) -> TriageResult:
-    res = TriageResult(run_id=run_id, as_of=as_of)
-    r = results.c
-    stmt = (sa.select(r.tier, r.action, r.root_cause, r.rule_id, sa.func.count(), sa.func.sum(r.balance_cents))
+def _digest(rows: Any, run_id: int) -> sa.Select[Any]:
+    """Claims and cents per (tier, action, root cause, rule) among ``rows`` of ``run_id``."""
+    r = rows.c
+    return (sa.select(r.tier, r.action, r.root_cause, r.rule_id, sa.func.count(), sa.func.sum(r.balance_cents))
             .where(r.run_id == run_id).group_by(r.tier, r.action, r.root_cause, r.rule_id))  # fmt: skip
+
+
+def summarise(conn: sa.Connection, run_id: int, as_of: date) -> TriageResult:
+    """A run's totals, read from its result rows."""
+    return summarise_rows(run_id, as_of, [tuple(r) for r in conn.execute(_digest(results, run_id))])
+
+
+def summarise_rows(run_id: int, as_of: date, digests: list[tuple[Any, ...]]) -> TriageResult:
+    """A run's totals from (tier, action, root cause, rule, claims, cents) rows, added up."""
+    res = TriageResult(run_id=run_id, as_of=as_of)
     groups: dict[str, dict[str, dict[str, int]]] = {k: defaultdict(lambda: {"claims": 0, "cents": 0})
                                                    for k in ("tier", "action", "root_cause", "rule")}  # fmt: skip
-    for tier, action, root, rule, n, cents in conn.execute(stmt):
+    for tier, action, root, rule, n, cents in digests:
         for key, val in (("tier", tier), ("action", action or "none"), ("root_cause", root or "none"),
                          ("rule", rule or "(no rule)")):  # fmt: skip
             groups[key][val]["claims"] += int(n)

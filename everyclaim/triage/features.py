@@ -115,7 +115,7 @@ triage_features = sa.Table(
     "triage_features",
     triage_metadata,
     sa.Column("atb_row_id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("claim_id", sa.BigInteger, index=True),
+    sa.Column("claim_id", sa.BigInteger),
     sa.Column("pcn", sa.Text, nullable=False),
     sa.Column("payer_id", sa.Text, nullable=False),
     sa.Column("as_of", sa.Date, nullable=False),
@@ -242,7 +242,7 @@ def build_features(conn: sa.Connection, as_of: date) -> int:
         return 0
     plan = facts_plan(conn)
     stmt = features_select(snap[0], as_of, plan, stage=lambda name, cte: stage_table(conn, name, cte),
-                           store=lambda new: store_facts(conn, plan, [new]))  # fmt: skip
+                           store=lambda new, stale: store_facts(conn, plan, [new], stale))  # fmt: skip
     cols = [c.name for c in stmt.selected_columns]
     conn.execute(sa.insert(triage_features).from_select(cols, stmt))
     return int(conn.execute(sa.select(sa.func.count()).select_from(triage_features)).scalar_one())
@@ -311,13 +311,14 @@ def _file_sha(conn: sa.Connection, file_id: int) -> str:
     return conn.execute(sa.select(t.files.c.sha256).where(t.files.c.id == file_id)).scalar() or ""
 
 
-def store_facts(conn: sa.Connection, plan: FactsPlan, new_facts: list[Any]) -> None:
-    """Drop the stale facts (all of them on a cold run), insert the new ones, store the marks."""
+def store_facts(conn: sa.Connection, plan: FactsPlan, new_facts: list[Any], stale: Any = None) -> None:
+    """Drop the stale facts (all of them on a cold run), insert the new ones, store the marks. ``stale``:
+    the stale claims already staged for this run (else they are selected again)."""
     f = claim_facts
     if plan.since is None:
         conn.execute(sa.delete(f))
     else:
-        stale = _stale(plan.since)
+        stale = _stale(plan.since) if stale is None else stale
         conn.execute(sa.delete(f).where(f.c.claim_id.in_(sa.select(stale.c.claim_id))))
     add_facts(conn, new_facts)
     sums = conn.execute(_payer_sums(plan.since)).mappings().all()
@@ -439,7 +440,10 @@ def _part_facts(open_rows: Any, needed: Any, new_facts: Any) -> sa.CTE:
 def _open_rows(snapshot_id: int, part: tuple[int, int] | None = None) -> sa.CTE:
     """The open ATB rows; ``part=(k, n)`` keeps those whose id is k modulo n (one worker's share)."""
     a = t.atb_rows.c
-    stmt = sa.select(t.atb_rows).where(a.snapshot_id == snapshot_id, a.balance_cents != 0)
+    cols = (a.id, a.claim_id, a.pcn, a.payer_id, a.responsibility, a.service_date, a.last_billed_date,
+            a.total_charge_cents, a.insurance_payments_cents, a.patient_payments_cents, a.adjustments_cents,
+            a.balance_cents)  # the ones the features read
+    stmt = sa.select(*cols).where(a.snapshot_id == snapshot_id, a.balance_cents != 0)
     if part is not None:
         stmt = stmt.where(a.id % part[1] == part[0])
     return stmt.cte("open_rows")
@@ -655,9 +659,10 @@ def features_select(snapshot_id: int, as_of: date, plan: FactsPlan | None = None
     SELECT reads nothing the triage stored before. With ``stage(name, cte)`` the per-claim steps are
     materialised first (see :func:`stage_table`; the claims' new facts are then the step ``new_facts``);
     without it the whole thing is one statement of CTEs (for review and other engines). ``part=(k, n)``
-    selects one worker's share of the open rows (:mod:`everyclaim.triage.parallel`). ``store(new_facts)``,
-    on the connection that owns the transaction, stores the new facts before the SELECT, which then reads
-    them from ``triage_claim_facts`` (a connection that cannot write there merges them in instead).
+    selects one worker's share of the open rows (:mod:`everyclaim.triage.parallel`).
+    ``store(new_facts, stale)``, on the connection that owns the transaction, stores the new facts before
+    the SELECT, which then reads them from ``triage_claim_facts`` (a connection that cannot write there
+    merges them in instead).
     """
     def keep(name: str, cte: sa.CTE) -> Any:
         return stage(name, cte) if stage else cte
@@ -668,7 +673,7 @@ def features_select(snapshot_id: int, as_of: date, plan: FactsPlan | None = None
     needed = keep("needed", _needed(o, stale))
     new_facts = keep("new_facts", _facts_select(needed, keep).cte("new_facts"))
     if store is not None:
-        store(new_facts)  # the facts and the payer sums, stored
+        store(new_facts, stale)  # the facts and the payer sums, stored
         fx: Any = claim_facts
         sums: Any = sa.select(payer_sums)
     else:

@@ -25,6 +25,7 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,17 @@ def sqlite_file(conn: sa.Connection) -> Path | None:
     return Path(name)
 
 
-# A step that runs on each share's features right after them: ``step(features, stage)`` gives the SELECT of
-# rows for ``target`` (the triage's results), from the share's ``features`` table, staging through ``stage``.
-Then = tuple[sa.Table, Callable[[Any, Callable[[str, sa.CTE], Any]], sa.Select[Any]]]
+@dataclass(frozen=True)
+class Then:
+    """A step that runs on each share's features right after them: ``step(features, stage)`` gives the
+    SELECT of rows for ``target`` (the triage's results) from the share's ``features``, staging through
+    ``stage``; ``digest(rows)``, a GROUP BY over a share's step rows, runs where the share ran and its
+    rows land in ``digests`` (totals the caller adds up instead of grouping every row once more)."""
+
+    target: sa.Table
+    step: Callable[[Any, Callable[[str, sa.CTE], Any]], sa.Select[Any]]
+    digest: Callable[[Any], sa.Select[Any]] | None = None
+    digests: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def build_features(conn: sa.Connection, as_of: date, workers: int = 2, then: Then | None = None) -> int:
@@ -78,7 +87,7 @@ def build_features(conn: sa.Connection, as_of: date, workers: int = 2, then: The
         for th in threads:
             th.start()
         stmt = feat.features_select(snap[0], as_of, plan, stage=lambda name, cte: feat.stage_table(conn, name, cte),
-                                    part=(0, workers), store=lambda new: feat.store_facts(conn, plan, [new]))  # fmt: skip
+                                    part=(0, workers), store=lambda new, stale: feat.store_facts(conn, plan, [new], stale))  # fmt: skip
         cols = [c.name for c in stmt.selected_columns]
         conn.execute(sa.insert(feat.triage_features).from_select(cols, stmt))
         _then_here(conn, then)  # on this share's features (the others' are not copied in yet)
@@ -94,8 +103,9 @@ def build_features(conn: sa.Connection, as_of: date, workers: int = 2, then: The
             new_facts.append(sa.table("new_facts", *(sa.column(c.name) for c in feat.claim_facts.c),
                                       schema=f"{PREFIX}{k}"))  # fmt: skip
             if then is not None:
-                names_then = ", ".join(c.name for c in then[0].c)
-                conn.exec_driver_sql(f"INSERT INTO {then[0].name} ({names_then}) SELECT {names_then} FROM {PREFIX}{k}.step_rows")
+                names_then = ", ".join(c.name for c in then.target.c)
+                conn.exec_driver_sql(f"INSERT INTO {then.target.name} ({names_then}) "
+                                     f"SELECT {names_then} FROM {PREFIX}{k}.step_rows")  # fmt: skip
         feat.add_facts(conn, new_facts)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -103,10 +113,12 @@ def build_features(conn: sa.Connection, as_of: date, workers: int = 2, then: The
 
 
 def _then_here(conn: sa.Connection, then: Then | None) -> None:
+    """``then`` on the caller's share (or on all the features): its rows, then their digest."""
     if then is not None:
-        target, step = then
-        sel = step(feat.triage_features, lambda name, cte: feat.stage_table(conn, name, cte))
-        conn.execute(sa.insert(target).from_select([c.name for c in sel.selected_columns], sel))
+        sel = then.step(feat.triage_features, lambda name, cte: feat.stage_table(conn, name, cte))
+        conn.execute(sa.insert(then.target).from_select([c.name for c in sel.selected_columns], sel))
+        if then.digest is not None:  # the target holds this share's rows only (the others come later)
+            then.digests.extend(tuple(r) for r in conn.execute(then.digest(then.target)))
 
 
 def _detach_old(conn: sa.Connection) -> None:
@@ -151,8 +163,12 @@ def _worker(ledger: Path, out: Path, snapshot_id: int, as_of: date, plan: feat.F
                 db.create_function("ec_hash_bucket", 2, py_hash_bucket, deterministic=True)
                 mine = sa.table("features", *(sa.column(c.name, c.type) for c in feat.triage_features.c),
                                 schema="scratch")  # fmt: skip
-                sel = then[1](mine, stage)
-                db.execute(f"CREATE TABLE scratch.step_rows AS {sel.compile(dialect=dialect, compile_kwargs={'literal_binds': True})}")
+                sql = then.step(mine, stage).compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+                db.execute(f"CREATE TABLE scratch.step_rows AS {sql}")
+                if then.digest is not None:
+                    rows = sa.table("step_rows", *(sa.column(c.name, c.type) for c in then.target.c), schema="scratch")
+                    digest = then.digest(rows).compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+                    then.digests.extend(tuple(r) for r in db.execute(str(digest)))  # list.extend: atomic
         finally:
             db.close()
     except BaseException as e:  # noqa: BLE001 - handed to the caller's thread, raised there
