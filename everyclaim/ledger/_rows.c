@@ -9,9 +9,14 @@
  * post.py words those findings. Cents are exact: an amount that is not a Decimal, or has a fraction of a
  * cent, goes to ``to_cents`` (balances.py), which converts or raises as it always does.
  * tests/test_ledger_native.py checks the tables are identical either way.
+ *
+ * With ``sqlite`` true (an optional 8th argument) the values come in the form SQLAlchemy would bind on
+ * SQLite (db.py's _converter): dates as ISO text, booleans as 0/1, quantities (units, CAS04) as float,
+ * so the insert needs no per-value conversion in Python.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 
 static PyObject *DecimalType, *HUNDRED;
 static PyObject *A_lines, *A_adjustments, *A_remarks, *A_patient, *A_insured, *A_name, *A_first, *A_id, *A_pcn,
@@ -118,6 +123,32 @@ static PyObject *attr_or_empty(PyObject *obj, PyObject *name) {
     return PyObject_GetAttr(obj, name);
 }
 
+static int for_sqlite; /* the rows_835 call in progress wants SQLite's bound forms */
+
+/* a date as SQLite stores it (db.py's _iso: ISO text), or the value itself (new reference) */
+static PyObject *as_date(PyObject *v) {
+    if (v == NULL || !for_sqlite || v == Py_None) return v;
+    PyObject *r;
+    if (PyDate_CheckExact(v))
+        r = PyUnicode_FromFormat("%04d-%02d-%02d", PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v),
+                                 PyDateTime_GET_DAY(v));
+    else
+        r = PyObject_CallMethod(v, "isoformat", NULL);
+    Py_DECREF(v);
+    return r;
+}
+
+/* a Numeric quantity as SQLAlchemy binds it on SQLite (float), or the value itself (new reference) */
+static PyObject *as_quantity(PyObject *v) {
+    if (v == NULL || !for_sqlite || v == Py_None) return v;
+    PyObject *r = PyNumber_Float(v);
+    Py_DECREF(v);
+    return r;
+}
+
+/* a boolean as SQLAlchemy binds it on SQLite (0/1) or as a Python bool */
+static PyObject *as_bool(int b) { return for_sqlite ? PyLong_FromLong(b) : PyBool_FromLong(b); }
+
 /* build a tuple from n new references (NULL in any -> NULL, all released) */
 static PyObject *pack(PyObject **v, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -170,7 +201,7 @@ static int adjustment_rows(PyObject *owner, PyObject *cp_id, PyObject *lp_id, Py
             goto fail;
         }
         PyObject *v[7] = {Py_NewRef(cp_id), Py_NewRef(lp_id), Py_NewRef(level), GET(a, A_group),
-                          GET(a, A_carc), c, GET(a, A_quantity)};
+                          GET(a, A_carc), c, as_quantity(GET(a, A_quantity))};
         if (append_new(out, pack(v, 7)) < 0) goto fail;
     }
     Py_DECREF(seq);
@@ -242,10 +273,10 @@ static PyObject *line_row(PyObject *sp, PyObject *lp_id, PyObject *cp_id, PyObje
     v[7] = x ? cents(x, to_cents) : NULL;
     Py_XDECREF(x);
     v[8] = GET(sp, A_revenue_code);
-    v[9] = GET(sp, A_units);
+    v[9] = as_quantity(GET(sp, A_units));
     v[10] = GET(sp, A_original_procedure);
-    v[11] = GET(sp, A_service_date);
-    v[12] = GET(sp, A_service_date_end);
+    v[11] = as_date(GET(sp, A_service_date));
+    v[12] = as_date(GET(sp, A_service_date_end));
     v[13] = GET(sp, A_line_control);
     v[14] = GET(sp, A_seg_index);
     return pack(v, 15);
@@ -294,13 +325,13 @@ static PyObject *payment_row(PyObject *cp, PyObject *cp_id, PyObject *rid, PyObj
     v[15] = attr_or_empty(who, A_name);
     v[16] = attr_or_empty(who, A_first);
     v[17] = attr_or_empty(insured, A_id);
-    v[18] = GET(cp, A_statement_from);
-    v[19] = GET(cp, A_statement_to);
-    v[20] = GET(cp, A_received_date);
+    v[18] = as_date(GET(cp, A_statement_from));
+    v[19] = as_date(GET(cp, A_statement_to));
+    v[20] = as_date(GET(cp, A_received_date));
     int r22 = PyObject_RichCompareBool(status, S_22, Py_EQ), r4 = PyObject_RichCompareBool(status, S_4, Py_EQ);
     if (r22 < 0 || r4 < 0) goto done;
-    v[21] = PyBool_FromLong(r22);
-    v[22] = PyBool_FromLong(r4);
+    v[21] = as_bool(r22);
+    v[22] = as_bool(r4);
     v[23] = Py_NewRef(Py_None); /* reverses_id */
     v[24] = attr_or_empty(prio, A_id);
     v[25] = attr_or_empty(prio, A_name);
@@ -323,9 +354,11 @@ done:
 
 static PyObject *rows_835(PyObject *self, PyObject *args) {
     PyObject *batch, *ids, *line_ids, *rid, *payer_id, *file_id, *to_cents;
-    if (!PyArg_ParseTuple(args, "O!O!O!OOOO", &PyList_Type, &batch, &PyList_Type, &ids, &PyList_Type, &line_ids,
-                          &rid, &payer_id, &file_id, &to_cents))
+    int sqlite = 0;
+    if (!PyArg_ParseTuple(args, "O!O!O!OOOO|p", &PyList_Type, &batch, &PyList_Type, &ids, &PyList_Type, &line_ids,
+                          &rid, &payer_id, &file_id, &to_cents, &sqlite))
         return NULL;
+    for_sqlite = sqlite;
     Py_ssize_t n = PyList_GET_SIZE(batch);
     if (PyList_GET_SIZE(ids) != n) {
         PyErr_SetString(PyExc_ValueError, "one id per claim payment");
@@ -441,8 +474,8 @@ static PyObject *cents_py(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"cents", cents_py, METH_VARARGS, "cents(amount, to_cents): the builder's exact cents (for tests)"},
     {"rows_835", rows_835, METH_VARARGS,
-     "rows_835(batch, ids, line_ids, rid, payer_id, file_id, to_cents) -> (payments, lines, adjustments, remarks, "
-     "unbalanced)"},
+     "rows_835(batch, ids, line_ids, rid, payer_id, file_id, to_cents[, sqlite]) -> (payments, lines, adjustments, "
+     "remarks, unbalanced)"},
     {"setup", setup, METH_O, "setup(Decimal)"},
     {NULL, NULL, 0, NULL},
 };
@@ -450,6 +483,8 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_rows", "835 posting rows in C.", -1, methods};
 
 PyMODINIT_FUNC PyInit__rows(void) {
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL) return NULL;
 #define INTERN(var, s) if ((var = PyUnicode_InternFromString(s)) == NULL) return NULL
     INTERN(A_lines, "lines");
     INTERN(A_adjustments, "adjustments");

@@ -127,13 +127,16 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
 
 
 def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], rows: Sequence[tuple[Any, ...]],
-                  on_conflict: Sequence[str] = (), updates: dict[str, str] | None = None) -> None:
+                  on_conflict: Sequence[str] = (), updates: dict[str, str] | None = None,
+                  bound: bool = False) -> None:
     """Insert ``rows`` (tuples in the order of ``cols``), bypassing SQLAlchemy's per-row work.
 
     SQLite gets multi-row ``INSERT ... VALUES (...), (...)``; PostgreSQL gets ``COPY`` (into a
     temporary table first when upserting, then ``INSERT ... SELECT ... ON CONFLICT``).
     With ``on_conflict`` (key columns) it upserts: ``ON CONFLICT (keys) DO UPDATE SET`` every other
     column from ``excluded``, or the SQL expressions in ``updates`` (``{"col": "coalesce(...)"}``).
+    ``bound``: on SQLite the values are already what SQLAlchemy would bind (dates as ISO text, booleans
+    0/1, quantities float, as ``ledger/_rows.c`` builds them); they go to the driver unconverted.
     """
     if not rows:
         return
@@ -143,10 +146,23 @@ def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], row
     if conn.dialect.name == "postgresql":
         _pg_copy(conn, table.name, cols, rows, tail)
         return
-    convert = [(j, f) for j, f in enumerate(_converter(table.c[c], conn.dialect) for c in cols) if f]
     width = len(cols)
     page = _page(width)
     i, n = 0, len(rows)
+    if bound:  # straight to the driver's cursor: no per-value conversion, no per-statement SQLAlchemy work
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        chain = itertools.chain.from_iterable
+        try:
+            while i < n:
+                k = page
+                while k > n - i:  # the rest in power-of-two pages: few distinct statements (see _page)
+                    k >>= 1
+                cur.execute(_insert_sql(table.name, quoted, tail, width, k), tuple(chain(rows[i : i + k])))
+                i += k
+        finally:
+            cur.close()
+        return
+    convert = [(j, f) for j, f in enumerate(_converter(table.c[c], conn.dialect) for c in cols) if f]
     while i < n:
         k = page
         while k > n - i:  # the rest in power-of-two pages: few distinct statements (see _page)

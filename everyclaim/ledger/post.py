@@ -379,14 +379,16 @@ class _Poster:
         conn = self.conn
         ids = allocate_ids(conn, t.claim_payments, len(batch))
         line_ids = allocate_ids(conn, t.line_payments, sum(len(cp.lines) for cp in batch))
-        pays, lines, adjs, rems, bad = _rows.rows_835(batch, ids, line_ids, txn.rid, payer, self.file_id, to_cents)
-        insert_tuples(conn, t.claim_payments, PAYMENT_COLS, pays)
-        insert_tuples(conn, t.line_payments, LINE_COLS, lines)
+        bound = conn.dialect.name == "sqlite"  # the rows come in SQLite's bound forms (see db.insert_tuples)
+        pays, lines, adjs, rems, bad = _rows.rows_835(batch, ids, line_ids, txn.rid, payer, self.file_id, to_cents,
+                                                      bound)
+        insert_tuples(conn, t.claim_payments, PAYMENT_COLS, pays, bound=bound)
+        insert_tuples(conn, t.line_payments, LINE_COLS, lines, bound=bound)
         for i, j, cas in bad:
             cp = batch[i]
             txn.problems.append(_claim_unbalanced(cp, cas) if j < 0 else _line_unbalanced(cp, cp.lines[j], cas))
-        insert_tuples(conn, t.adjustments, ADJUSTMENT_COLS, adjs)
-        insert_tuples(conn, t.remarks, REMARK_COLS, rems)
+        insert_tuples(conn, t.adjustments, ADJUSTMENT_COLS, adjs, bound=bound)
+        insert_tuples(conn, t.remarks, REMARK_COLS, rems, bound=bound)
         n = txn.counts
         n[0], n[1], n[2] = n[0] + len(ids), n[1] + len(lines), n[2] + len(adjs)
 
