@@ -162,7 +162,15 @@ static PyObject *pack(PyObject **v, Py_ssize_t n) {
         for (Py_ssize_t j = 0; j < n; j++) Py_DECREF(v[j]);
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(t, i, v[i]);
+    int atomic = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyTuple_SET_ITEM(t, i, v[i]);
+        if (PyObject_GC_IsTracked(v[i])) atomic = 0;
+    }
+    /* a row of str, int, float, None (and date / Decimal) cannot be part of a cycle: the cyclic GC need
+       not track it (as CPython's own tuples are untracked once seen atomic). A million new tracked rows
+       would start a collection every 700 of them, each walking every young object. */
+    if (atomic) PyObject_GC_UnTrack(t);
     return t;
 }
 

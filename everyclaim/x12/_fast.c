@@ -139,9 +139,15 @@ static PyObject *splitter_next(SplitterObject *o) {
         }
         items[1] = Py_NewRef(sid);
         Py_SETREF(o->sid, Py_NewRef(sid));
+        /* the element list holds only str and the segment only the index, the id, that list and the
+           delimiters: neither can be part of a cycle, so the cyclic GC need not walk them (2 objects a
+           segment, millions in a large file) */
+        PyObject_GC_UnTrack(els);
         items[2] = els;
         items[3] = Py_NewRef(o->delims);
-        return new_tuple_of(o->segtype, items, 4);
+        PyObject *seg = new_tuple_of(o->segtype, items, 4);
+        if (seg != NULL && !PyObject_GC_IsTracked(o->delims)) PyObject_GC_UnTrack(seg);
+        return seg;
     }
     return NULL;
 }
