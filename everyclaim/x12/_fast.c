@@ -1109,6 +1109,22 @@ static void maker_clear(Maker *m) {
     Py_CLEAR(m->type);
 }
 
+/* An immutable record or tuple that refers only to objects the cyclic GC does not track (str, Decimal,
+   date, None, records and tuples already untracked) cannot be part of a cycle, so the GC need not track
+   it either (CPython does the same for its own tuples, lazily). A large 835 makes millions of them; each
+   one tracked counts toward the next collection, which walks every young one. */
+static PyObject *untrack_leaf(PyObject *obj) {
+    if (obj == NULL || !PyObject_GC_IsTracked(obj)) return obj;
+    if (PyTuple_Check(obj)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(obj); i++)
+            if (PyObject_GC_IsTracked(PyTuple_GET_ITEM(obj, i))) return obj;
+    } else {
+        return obj;
+    }
+    PyObject_GC_UnTrack(obj);
+    return obj;
+}
+
 /* vals[i] (stolen, NULL = the default) in field order */
 static PyObject *maker_build(Maker *m, PyObject **vals) {
     PyObject *obj = m->type->tp_alloc(m->type, 0);
@@ -1129,6 +1145,10 @@ static PyObject *maker_build(Maker *m, PyObject **vals) {
                 return NULL;
             }
         }
+        /* the records are frozen: untracked when every field is (see untrack_leaf) */
+        for (int i = 0; i < m->n; i++)
+            if (PyObject_GC_IsTracked(*(PyObject **)((char *)obj + m->offset[i]))) return obj;
+        if (PyObject_GC_IsTracked(obj)) PyObject_GC_UnTrack(obj);
     }
     return obj;
 }
@@ -1378,7 +1398,7 @@ static PyObject *build_line(ClaimsObject *c, Line *l) {
     for (Py_ssize_t i = 0; i < nm; i++) PyTuple_SET_ITEM(modt, i, Py_NewRef(mods[i]));
     vals[0] = Py_NewRef(PyList_GET_ITEM(parts, 0));
     vals[1] = Py_NewRef(PyList_GET_ITEM(parts, 1));
-    vals[2] = modt;
+    vals[2] = untrack_leaf(modt);
     vals[8] = Py_NewRef(start);
     vals[9] = Py_NewRef(end);
     vals[7] = Py_NewRef(PyList_GET_SIZE(orig) > 1 ? PyList_GET_ITEM(orig, 1) : S_empty);
@@ -1390,9 +1410,9 @@ static PyObject *build_line(ClaimsObject *c, Line *l) {
     vals[6] = nonempty(PyList_GET_ITEM(e, 5)) ? money(c, s, e, 5) : Py_NewRef(Py_None);
     if (vals[6] == NULL) goto fail_vals;
     vals[10] = Py_NewRef(l->line_control ? l->line_control : S_empty);
-    vals[11] = PyList_AsTuple(l->adjustments);
+    vals[11] = untrack_leaf(PyList_AsTuple(l->adjustments));
     if (vals[11] == NULL) goto fail_vals;
-    vals[12] = PyList_AsTuple(l->remarks);
+    vals[12] = untrack_leaf(PyList_AsTuple(l->remarks));
     if (vals[12] == NULL) goto fail_vals;
     vals[13] = Py_NewRef(l->allowed ? l->allowed : Py_None);
     vals[14] = Py_NewRef(PyTuple_GET_ITEM(s, 0));
@@ -1444,14 +1464,15 @@ static int finish(ClaimsObject *c) {
     PyObject *dkeys[3] = {K_232, K_233, K_050};
     for (int i = 0; i < 3; i++)
         if ((vals[16 + i] = dict_get(c->dates, dkeys[i])) == NULL) goto done;
-    if ((vals[19] = PyList_AsTuple(c->adjustments)) == NULL) goto done;
-    if ((vals[20] = PyList_AsTuple(c->remarks)) == NULL) goto done;
+    if ((vals[19] = untrack_leaf(PyList_AsTuple(c->adjustments))) == NULL) goto done;
+    if ((vals[20] = untrack_leaf(PyList_AsTuple(c->remarks))) == NULL) goto done;
     if ((vals[21] = PyTuple_New(c->nlines)) == NULL) goto done;
     for (Py_ssize_t i = 0; i < c->nlines; i++) {
         PyObject *line = build_line(c, &c->lines[i]);
         if (line == NULL) goto done;
         PyTuple_SET_ITEM(vals[21], i, line);
     }
+    untrack_leaf(vals[21]);
     vals[22] = Py_NewRef(c->coverage ? c->coverage : Py_None);
     claim = maker_build(&makers[MK_CLAIM], vals);
     for (int i = 0; i < 24; i++) vals[i] = NULL; /* stolen */
