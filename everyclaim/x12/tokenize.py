@@ -30,7 +30,8 @@ newline after the last terminator) are skipped and not counted.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -188,6 +189,14 @@ def _text_chunks(tokens: Tokens) -> Iterator[str]:
 # text -> segments
 # --------------------------------------------------------------------------------------------------
 def _segments(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iterator[Segment]:
+    """The segments of the text ``chunks``: the runs of :func:`_runs`, chained in C (no generator frame
+    is resumed per segment on the compiled path)."""
+    return itertools.chain.from_iterable(_runs(chunks, name, findings))
+
+
+def _runs(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iterator[Iterable[Segment]]:
+    """Runs of segments: the compiled splitter over the parts up to the next ISA-like segment, and each
+    segment the Python loop splits (an ISA, or all of them without the compiled core) on its own."""
     buf, eof = "", False
     while len(buf) < _HEADER_CHARS and not eof:
         nxt = next(chunks, None)
@@ -208,7 +217,7 @@ def _segments(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iter
         while i < n:
             if split is not None:  # the compiled loop, up to the next ISA-like segment (same results)
                 it = split(parts, i, ws, sep, d, index, Segment)
-                yield from it
+                yield it  # consumed before this generator resumes
                 if it.index != index:
                     sid = it.sid
                 i, index = it.i, it.index
@@ -233,7 +242,7 @@ def _segments(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iter
                 if nd != d:
                     d, ws = nd, _layout_chars(nd)
             index += 1
-            yield new(Segment, (index, sid, els, d))
+            yield (new(Segment, (index, sid, els, d)),)
         if resync:
             continue
         if eof:
