@@ -1,5 +1,6 @@
-"""The optional C cores: the X12 reader (everyclaim/x12/_fast.c) and the 835 posting rows
-(everyclaim/ledger/_rows.c); everything else is in pyproject.toml.
+"""The optional C cores: the X12 reader (everyclaim/x12/_fast.c), the 835 posting rows
+(everyclaim/ledger/_rows.c) and their insert into SQLite (everyclaim/ledger/_sqlite.c); everything else
+is in pyproject.toml.
 
 ``optional=True``: without a C compiler the build goes on and the reader runs in pure Python
 (everyclaim/x12/native.py, everyclaim/ledger/post.py).
@@ -13,5 +14,8 @@ setup(
                   extra_compile_args=["-O2"]),
         Extension("everyclaim.ledger._rows", ["everyclaim/ledger/_rows.c"], optional=True,
                   extra_compile_args=["-O2"]),
+        # links the system's SQLite (libsqlite3-dev), the library Python's sqlite3 module loads
+        Extension("everyclaim.ledger._sqlite", ["everyclaim/ledger/_sqlite.c"], optional=True,
+                  extra_compile_args=["-O2"], libraries=["sqlite3"]),
     ]
 )

@@ -5,6 +5,8 @@ sub-cent amount) must leave identical tables (ids included) and raise the same e
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from everyclaim.ingest.pipeline import ingest
+from everyclaim.ledger import db as ledger_db
 from everyclaim.ledger import post as ledger_post
 from everyclaim.ledger import schema as t
 from everyclaim.ledger.balances import to_cents
@@ -148,3 +151,54 @@ def test_the_builders_cents_are_to_cents(amount: Decimal) -> None:
             return (type(exc), str(exc))
 
     assert outcome(lambda a: ledger_post._rows.cents(a, to_cents)) == outcome(to_cents)
+
+
+def test_sqlite_connections_take_rows_through_the_compiled_insert(engine: sa.Engine) -> None:
+    if engine.dialect.name != "sqlite" or ledger_db._sqlite is None:
+        pytest.skip("the compiled insert is for SQLite, when built")
+    with engine.begin() as conn:
+        assert ledger_db._attach(conn)  # the connection has everyclaim_attach(): the fast path is the one measured
+        ledger_db.insert_tuples(conn, t.files, ["id", "sha256", "name", "kind", "size", "status", "ingested_at"],
+                                [(7, "e" * 64, "x'y\u00e9.835", "835", 1, "accepted", "2026-11-29 00:00:00")],
+                                bound=True)
+        assert conn.execute(sa.select(t.files.c.name).where(t.files.c.id == 7)).scalar_one() == "x'y\u00e9.835"
+        with pytest.raises(sqlite3.IntegrityError):  # the same id again: SQLite's error, raised as the driver's
+            ledger_db.insert_tuples(conn, t.files, ["id", "sha256", "name", "kind", "size", "status", "ingested_at"],
+                                    [(7, "f" * 64, "z", "835", 1, "accepted", "2026-11-29 00:00:00")], bound=True)
+
+
+def test_an_error_in_the_writer_thread_reaches_the_reader_and_posts_nothing(engine: sa.Engine, tmp_path: Path) -> None:
+    """On SQLite the pages are written on a second thread; a failure there (here a real trigger that
+    refuses one CAS code) must surface as the ingest's error, leave no row of the file and no thread."""
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location("bench_ingest_835", Path(__file__).parents[1] / "bench" / "ingest_835.py")
+    bench = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(bench)  # type: ignore[union-attr]
+    path = tmp_path / "g.835"
+    bench.generate(path, 5000, seed=11)  # several pages, so the failing one is not the last
+    if engine.dialect.name == "sqlite":
+        trigger = ("CREATE TRIGGER refuse_b7 BEFORE INSERT ON adjustments WHEN NEW.carc = 'B7' "
+                   "BEGIN SELECT RAISE(ABORT, 'B7 refused'); END")
+    else:
+        trigger = None
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE OR REPLACE FUNCTION refuse_b7() RETURNS trigger AS $$ BEGIN "
+                                 "IF NEW.carc = 'B7' THEN RAISE EXCEPTION 'B7 refused'; END IF; RETURN NEW; END $$ "
+                                 "LANGUAGE plpgsql")
+            conn.exec_driver_sql("CREATE TRIGGER refuse_b7 BEFORE INSERT ON adjustments FOR EACH ROW "
+                                 "EXECUTE FUNCTION refuse_b7()")
+    if trigger:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(trigger)
+    threads = threading.active_count()
+    try:
+        with pytest.raises(Exception, match="B7 refused"):
+            ingest(engine, [path])
+        assert threading.active_count() == threads
+        with engine.connect() as conn:
+            for name in ("remittances", "claim_payments", "line_payments", "adjustments", "remarks"):
+                assert conn.execute(sa.select(sa.func.count()).select_from(t.metadata.tables[name])).scalar_one() == 0
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS refuse_b7" + (" ON adjustments" if engine.dialect.name != "sqlite" else ""))

@@ -21,6 +21,13 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+try:  # the optional compiled insert (setup.py): bound rows go to SQLite through its C API
+    from everyclaim.ledger import _sqlite  # type: ignore[attr-defined]
+
+    _sqlite.register()  # connections opened from now on get everyclaim_attach()
+except ImportError:
+    _sqlite = None
+
 DEFAULT_URL = "sqlite:///everyclaim.db"
 ENV_VAR = "EVERYCLAIM_DB"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -149,6 +156,9 @@ def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], row
     width = len(cols)
     page = _page(width)
     i, n = 0, len(rows)
+    if bound and _attach(conn):  # bound by SQLite's C API, one prepared statement for all the rows
+        _sqlite.insert(_insert_sql(table.name, quoted, tail, width, 1), rows)
+        return
     if bound:  # straight to the driver's cursor: no per-value conversion, no per-statement SQLAlchemy work
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         chain = itertools.chain.from_iterable
@@ -172,6 +182,17 @@ def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], row
             params[j::width] = [f(v) for v in params[j::width]]
         conn.exec_driver_sql(_insert_sql(table.name, quoted, tail, width, k), tuple(params))
         i += k
+
+
+def _attach(conn: sa.Connection) -> bool:
+    """Point the compiled insert at ``conn``'s SQLite connection (False: not available, keep the driver)."""
+    if _sqlite is None or os.environ.get("EVERYCLAIM_PURE", "") not in ("", "0"):
+        return False
+    try:
+        conn.connection.dbapi_connection.execute("SELECT everyclaim_attach()").fetchall()  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001 - e.g. "no such function": the sqlite3 module has its own SQLite
+        return False
+    return True
 
 
 def _page(width: int) -> int:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -226,8 +228,18 @@ class _Poster:
         self.atb: list[dict[str, Any]] = []
         self.snapshots: dict[date, int] = {}
         self.profiles: dict[str, dict[str, Any]] = {}
+        # the 835 database work runs in order on a second thread on SQLite (see _Writer), inline elsewhere
+        self.writer = _Writer(threaded=conn.dialect.name == "sqlite" and _native_rows())
+        self.next_id: dict[str, int] = {}  # SQLite: the next free id per table, counted in memory
 
     def run(self, records: Iterable[object]) -> None:
+        try:
+            self._run(records)
+        except BaseException:
+            self.writer.cancel()
+            raise
+
+    def _run(self, records: Iterable[object]) -> None:
         for rec in records:
             if isinstance(rec, ClaimPayment | ProviderAdjustment):
                 self._part_of_remittance(rec)
@@ -235,13 +247,16 @@ class _Poster:
             self._end_transaction()
             if isinstance(rec, Remittance):
                 self._begin_transaction(rec)
-            elif isinstance(rec, Claim):
+                continue
+            self.writer.wait()  # the rest posts on this thread
+            if isinstance(rec, Claim):
                 self.claims.append(rec)
                 if len(self.claims) >= BATCH:
                     self._flush_claims()
             else:
                 self._other(rec)
         self._end_transaction()
+        self.writer.wait()
         self._flush_all()
         match.match_file(self.conn, self.file_id)
         self.result.unmatched = match.unmatched_count(self.conn, self.file_id)
@@ -286,11 +301,17 @@ class _Poster:
     # identity (txn_hash, over the whole claim list) is known only at its end. Then it is either kept
     # (the hash is set, its counts and findings are added) or, when the same transaction was already
     # posted, rolled back to the savepoint. Memory holds at most PAGE claims, whatever the file size.
+    # On SQLite each step that touches the database (begin, page, end) is a job for the writer thread,
+    # run in order; this thread only reads and builds rows, with the ids counted in memory.
     def _begin_transaction(self, remit: Remittance) -> None:
-        savepoint = self.conn.begin_nested()
-        pending = f"pending:{self.file_id}:{remit.source.seg_index}"
-        rid = insert_with_ids(self.conn, t.remittances, [_remit_row(remit, pending, self.file_id)])[0]
-        self.txn = _Transaction(remit, rid, savepoint)
+        row = _remit_row(remit, f"pending:{self.file_id}:{remit.source.seg_index}", self.file_id)
+        row["id"] = rid = self._ids(t.remittances, 1)[0]
+        self.txn = txn = _Transaction(remit, rid)
+        self.writer.submit(self._begin_job, txn, row)
+
+    def _begin_job(self, txn: _Transaction, row: dict[str, Any]) -> None:
+        txn.savepoint = self.conn.begin_nested()
+        bulk_insert(self.conn, t.remittances, [row])
 
     def _part_of_remittance(self, rec: ClaimPayment | ProviderAdjustment) -> None:
         txn = self.txn
@@ -311,8 +332,12 @@ class _Poster:
             return
         self._flush_payments()
         self.txn = None
+        self.writer.submit(self._end_job, txn, txn.hash.hexdigest())
+
+    def _end_job(self, txn: _Transaction, digest: str) -> None:
+        """The transaction's end, after its pages: kept (hash, PLBs, counts) or rolled back as a repeat."""
+        assert txn.savepoint is not None
         remit = txn.remit
-        digest = txn.hash.hexdigest()
         if digest in self.seen_txn or match.remittance_exists(self.conn, digest):
             txn.savepoint.rollback()
             self.result.skipped_transactions += 1
@@ -377,20 +402,30 @@ class _Poster:
         """:meth:`_flush_payments` with the rows built by the compiled ``_rows`` (the same rows, the same
         findings; tests/test_ledger_native.py)."""
         conn = self.conn
-        ids = allocate_ids(conn, t.claim_payments, len(batch))
-        line_ids = allocate_ids(conn, t.line_payments, sum(len(cp.lines) for cp in batch))
         bound = conn.dialect.name == "sqlite"  # the rows come in SQLite's bound forms (see db.insert_tuples)
+        ids = self._ids(t.claim_payments, len(batch))  # before the rows: PostgreSQL draws them inline
+        line_ids = self._ids(t.line_payments, sum(len(cp.lines) for cp in batch))
         pays, lines, adjs, rems, bad = _rows.rows_835(batch, ids, line_ids, txn.rid, payer, self.file_id, to_cents,
                                                       bound)
-        insert_tuples(conn, t.claim_payments, PAYMENT_COLS, pays, bound=bound)
-        insert_tuples(conn, t.line_payments, LINE_COLS, lines, bound=bound)
         for i, j, cas in bad:
             cp = batch[i]
             txn.problems.append(_claim_unbalanced(cp, cas) if j < 0 else _line_unbalanced(cp, cp.lines[j], cas))
-        insert_tuples(conn, t.adjustments, ADJUSTMENT_COLS, adjs, bound=bound)
-        insert_tuples(conn, t.remarks, REMARK_COLS, rems, bound=bound)
+        self.writer.submit(_insert_page, conn, bound, pays, lines, adjs, rems)
         n = txn.counts
         n[0], n[1], n[2] = n[0] + len(ids), n[1] + len(lines), n[2] + len(adjs)
+
+    def _ids(self, table: sa.Table, n: int) -> list[int]:
+        """``n`` new ids of ``table`` while the writer may be busy: on SQLite counted on from ``max(id)``,
+        read once per file (whose transaction holds the write lock from its first insert; the ids of a
+        repeated transaction rolled back stay unused); PostgreSQL draws them from the sequence (inline)."""
+        if self.conn.dialect.name != "sqlite":
+            return allocate_ids(self.conn, table, n)
+        start = self.next_id.get(table.name)
+        if start is None:
+            self.writer.wait()
+            start = allocate_ids(self.conn, table, 1)[0]
+        self.next_id[table.name] = start + n
+        return list(range(start, start + n))
 
     # ---------------------------------------------------------------------------------- 837
     def _flush_claims(self) -> None:
@@ -431,13 +466,78 @@ class _Poster:
             self.result.problems.append(_finding(match.ATB_UNBALANCED, msg, rec.source, ""))
 
 
+def _insert_page(conn: sa.Connection, bound: bool, pays: list[tuple[Any, ...]], lines: list[tuple[Any, ...]],
+                 adjs: list[tuple[Any, ...]], rems: list[tuple[Any, ...]]) -> None:
+    insert_tuples(conn, t.claim_payments, PAYMENT_COLS, pays, bound=bound)
+    insert_tuples(conn, t.line_payments, LINE_COLS, lines, bound=bound)
+    insert_tuples(conn, t.adjustments, ADJUSTMENT_COLS, adjs, bound=bound)
+    insert_tuples(conn, t.remarks, REMARK_COLS, rems, bound=bound)
+
+
+class _Writer:
+    """The 835 database work of one file, in order, on a second thread (``threaded``) or inline.
+
+    SQLite does its work without the GIL (``_sqlite.insert``), so the next page is read and built while
+    the last one is written: two cores. At most two jobs wait; the first error stops the rest and is
+    raised to the reader at its next :meth:`submit` or :meth:`wait`. The connection is the reader's
+    again only after :meth:`wait`.
+    """
+
+    def __init__(self, threaded: bool) -> None:
+        self.threaded = threaded
+        self.jobs: queue.Queue[tuple[Any, tuple[Any, ...]] | None] = queue.Queue(maxsize=2)
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.cancelled = False
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        if not self.threaded:
+            fn(*args)
+            return
+        self._raise()
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._loop, name="everyclaim-post", daemon=True)
+            self.thread.start()
+        self.jobs.put((fn, args))
+
+    def _loop(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            if self.error is None and not self.cancelled:
+                try:
+                    job[0](*job[1])
+                except BaseException as exc:  # noqa: BLE001 - handed to the reader's thread
+                    self.error = exc
+
+    def wait(self) -> None:
+        """Every job done; the connection is the caller's again."""
+        if self.thread is not None:
+            self.jobs.put(None)
+            self.thread.join()
+            self.thread = None
+        self._raise()
+
+    def cancel(self) -> None:
+        """The reader failed: the jobs not yet started are dropped (the caller rolls the file back)."""
+        self.cancelled = True
+        try:
+            self.wait()
+        except BaseException:  # noqa: BLE001 - the reader's own error is the one to raise
+            pass
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            exc, self.error = self.error, None
+            raise exc
+
+
 class _Transaction:
     """The open 835 transaction while its claims stream (see ``_Poster._begin_transaction``)."""
 
     __slots__ = ("remit", "rid", "savepoint", "hash", "paid_cents", "plbs", "problems", "counts")
 
-    def __init__(self, remit: Remittance, rid: int, savepoint: sa.NestedTransaction) -> None:
-        self.remit, self.rid, self.savepoint = remit, rid, savepoint
+    def __init__(self, remit: Remittance, rid: int) -> None:
+        self.remit, self.rid = remit, rid
+        self.savepoint: sa.NestedTransaction | None = None  # opened by the writer (_begin_job)
         self.hash = _txn_hasher(remit)
         self.paid_cents = 0
         self.plbs: list[ProviderAdjustment] = []
