@@ -1,13 +1,15 @@
 /* everyclaim.ledger._rows: the 835 posting rows of a page of ClaimPayments, built in C (optional).
  *
  * rows_835(batch, ids, line_ids, rid, payer_id, file_id, to_cents)
- *     -> (payments, lines, adjustments, remarks, unbalanced)
+ *     -> (payments, lines, adjustments, remarks, unbalanced, keys, paid)
  *
  * The same tuples post.py's _flush_payments builds in Python (column orders PAYMENT_COLS, LINE_COLS,
  * ADJUSTMENT_COLS, REMARK_COLS there), and the balance checks: ``unbalanced`` lists (claim index, line
  * index or -1, adjustment total in cents) where SVC02 - SVC03 / CLP03 - CLP04 differs from the CAS total;
  * post.py words those findings. Cents are exact: an amount that is not a Decimal, or has a fraction of a
- * cent, goes to ``to_cents`` (balances.py), which converts or raises as it always does.
+ * cent, goes to ``to_cents`` (balances.py), which converts or raises as it always does. ``keys`` is
+ * the page's part of the transaction identity (post.py's _claim_key of each claim, joined) and ``paid``
+ * the sum of its CLP04 in cents.
  * tests/test_ledger_native.py checks the tables are identical either way.
  *
  * With ``sqlite`` true (an optional 8th argument) the values come in the form SQLAlchemy would bind on
@@ -360,6 +362,20 @@ done:
     return t;
 }
 
+/* post.py's _claim_key(cp) as str: "|pcn:status:charge:paid:payer_claim_control" (str() of the Decimals) */
+static PyObject *claim_key(PyObject *cp) {
+    PyObject *pcn = GET(cp, A_pcn), *status = GET(cp, A_status), *charge = GET(cp, A_charge), *paid = GET(cp, A_paid),
+             *pcc = GET(cp, A_payer_claim_control), *key = NULL;
+    if (pcn && status && charge && paid && pcc)
+        key = PyUnicode_FromFormat("|%S:%S:%S:%S:%S", pcn, status, charge, paid, pcc);
+    Py_XDECREF(pcn);
+    Py_XDECREF(status);
+    Py_XDECREF(charge);
+    Py_XDECREF(paid);
+    Py_XDECREF(pcc);
+    return key;
+}
+
 static PyObject *rows_835(PyObject *self, PyObject *args) {
     PyObject *batch, *ids, *line_ids, *rid, *payer_id, *file_id, *to_cents;
     int sqlite = 0;
@@ -373,12 +389,15 @@ static PyObject *rows_835(PyObject *self, PyObject *args) {
         return NULL;
     }
     PyObject *pays = PyList_New(0), *lines = PyList_New(0), *adjs = PyList_New(0), *rems = PyList_New(0),
-             *bad = PyList_New(0);
+             *bad = PyList_New(0), *keys = PyList_New(0), *paid = PyLong_FromLong(0);
     Py_ssize_t next_line = 0, nline_ids = PyList_GET_SIZE(line_ids);
-    if (!pays || !lines || !adjs || !rems || !bad) goto fail;
+    if (!pays || !lines || !adjs || !rems || !bad || !keys || !paid) goto fail;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *cp = PyList_GET_ITEM(batch, i), *cp_id = PyList_GET_ITEM(ids, i);
         if (append_new(pays, payment_row(cp, cp_id, rid, payer_id, file_id, to_cents)) < 0) goto fail;
+        /* the transaction's identity and paid total (post.py's _claim_key and to_cents(cp.paid)) */
+        paid = add(paid, PyTuple_GET_ITEM(PyList_GET_ITEM(pays, i), 7));
+        if (paid == NULL || append_new(keys, claim_key(cp)) < 0) goto fail;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *cp = PyList_GET_ITEM(batch, i), *cp_id = PyList_GET_ITEM(ids, i);
@@ -455,8 +474,14 @@ static PyObject *rows_835(PyObject *self, PyObject *args) {
         Py_DECREF(total);
         if (ne < 0) goto fail;
     }
-    return Py_BuildValue("NNNNN", pays, lines, adjs, rems, bad);
+    PyObject *joined = PyUnicode_Join(S_empty, keys);
+    Py_DECREF(keys);
+    keys = NULL;
+    if (joined == NULL) goto fail;
+    return Py_BuildValue("NNNNNNN", pays, lines, adjs, rems, bad, joined, paid);
 fail:
+    Py_XDECREF(keys);
+    Py_XDECREF(paid);
     Py_XDECREF(pays);
     Py_XDECREF(lines);
     Py_XDECREF(adjs);
@@ -483,7 +508,7 @@ static PyMethodDef methods[] = {
     {"cents", cents_py, METH_VARARGS, "cents(amount, to_cents): the builder's exact cents (for tests)"},
     {"rows_835", rows_835, METH_VARARGS,
      "rows_835(batch, ids, line_ids, rid, payer_id, file_id, to_cents[, sqlite]) -> (payments, lines, adjustments, "
-     "remarks, unbalanced)"},
+     "remarks, unbalanced, claim keys, paid cents)"},
     {"setup", setup, METH_O, "setup(Decimal)"},
     {NULL, NULL, 0, NULL},
 };

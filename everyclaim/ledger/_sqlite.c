@@ -7,8 +7,9 @@
  *     register()                      once per process, before connections are opened: an auto-extension
  *                                     gives each new connection the SQL function everyclaim_attach()
  *     cur.execute("SELECT everyclaim_attach()")   notes that connection for the calling thread
- *     insert(sql, rows)               prepares ``sql`` (one row of ? parameters) on it and steps it once
- *                                     per row: int -> INTEGER, float -> REAL, str -> TEXT, None -> NULL
+ *     insert([(sql, rows), ...])      for each batch, prepares ``sql`` (one row of ? parameters) on it
+ *                                     and steps it once per row: int -> INTEGER, float -> REAL,
+ *                                     str -> TEXT, None -> NULL; the GIL is released while SQLite works
  *
  * Both use SQLite's documented interfaces (sqlite3_auto_extension, sqlite3_context_db_handle). The
  * extension links the system's SQLite, the library the sqlite3 module loads; where the sqlite3 module
@@ -101,73 +102,118 @@ static int bind(sqlite3_stmt *stmt, int i, const Value *v) {
     }
 }
 
-/* insert(sql, rows): the values are read off the tuples first (with the GIL), then bound and stepped
-   without it, so that another thread (the reader of the next page) runs while SQLite works */
-static PyObject *insert_py(PyObject *self, PyObject *args) {
+/* one table's rows: its prepared statement and the values read off its tuples */
+typedef struct {
+    sqlite3_stmt *stmt;
+    int width;
+    Py_ssize_t n;
+    Value *vals;
+} Batch;
+
+static int read_batch(sqlite3 *db, PyObject *pair, Batch *b, int *rc) {
     PyObject *sql, *rows;
-    if (!PyArg_ParseTuple(args, "UO", &sql, &rows)) return NULL;
+    if (!PyTuple_Check(pair) || !PyArg_ParseTuple(pair, "UO", &sql, &rows)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "each batch is a (sql, rows) tuple");
+        return -1;
+    }
+    const char *text = PyUnicode_AsUTF8(sql);
+    if (text == NULL) return -1;
+    *rc = sqlite3_prepare_v2(db, text, -1, &b->stmt, NULL);
+    if (*rc != SQLITE_OK) return 1;
+    b->width = sqlite3_bind_parameter_count(b->stmt);
+    PyObject *seq = PySequence_Fast(rows, "rows must be a sequence of tuples");
+    if (seq == NULL) return -1;
+    b->n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    if (b->n > 0 && b->width > 0) {
+        b->vals = PyMem_Malloc(sizeof(Value) * (size_t)b->n * (size_t)b->width);
+        if (b->vals == NULL) {
+            Py_DECREF(seq);
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    for (Py_ssize_t r = 0; r < b->n; r++) {
+        PyObject *row = items[r];
+        if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != b->width) {
+            PyErr_Format(PyExc_TypeError, "row %zd: a tuple of %d values expected", r, b->width);
+            Py_DECREF(seq);
+            return -1;
+        }
+        for (int j = 0; j < b->width; j++)
+            if (read_value(PyTuple_GET_ITEM(row, j), &b->vals[r * b->width + j]) < 0) {
+                Py_DECREF(seq);
+                return -1;
+            }
+    }
+    /* the values point into str objects the caller's rows keep alive until insert returns */
+    Py_DECREF(seq);
+    return 0;
+}
+
+static int step_batch(Batch *b) {
+    int rc = SQLITE_OK;
+    for (Py_ssize_t r = 0; r < b->n; r++) {
+        for (int j = 0; j < b->width && rc == SQLITE_OK; j++) rc = bind(b->stmt, j + 1, &b->vals[r * b->width + j]);
+        if (rc != SQLITE_OK) return rc;
+        rc = sqlite3_step(b->stmt);
+        if (rc != SQLITE_DONE) return rc;
+        rc = sqlite3_reset(b->stmt);
+        if (rc != SQLITE_OK) return rc;
+    }
+    return rc;
+}
+
+/* insert(batches): each (sql, rows) in order. The values are read off the tuples first (with the GIL),
+   then bound and stepped without it, so another thread (the reader of the next page) runs meanwhile. */
+static PyObject *insert_py(PyObject *self, PyObject *batches) {
     sqlite3 *db = attached;
     attached = NULL;
     if (db == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "no connection: run SELECT everyclaim_attach() on it first");
         return NULL;
     }
-    PyObject *seq = PySequence_Fast(rows, "rows must be a sequence of tuples");
+    PyObject *seq = PySequence_Fast(batches, "batches must be a sequence of (sql, rows)");
     if (seq == NULL) return NULL;
-    const char *text = PyUnicode_AsUTF8(sql);
-    sqlite3_stmt *stmt = NULL;
-    Value *vals = NULL;
-    if (text == NULL) goto error;
-    int rc = sqlite3_prepare_v2(db, text, -1, &stmt, NULL);
-    if (rc != SQLITE_OK) goto sqlite_error;
-    int width = sqlite3_bind_parameter_count(stmt);
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    if (n > 0 && width > 0) {
-        vals = PyMem_Malloc(sizeof(Value) * (size_t)n * (size_t)width);
-        if (vals == NULL) {
-            PyErr_NoMemory();
-            goto error;
+    Py_ssize_t nb = PySequence_Fast_GET_SIZE(seq), total = 0;
+    Batch *bs = PyMem_Calloc(nb ? (size_t)nb : 1, sizeof(Batch));
+    PyObject *result = NULL;
+    int rc = SQLITE_OK, got = 0;
+    if (bs == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < nb && got == 0; i++) got = read_batch(db, PySequence_Fast_GET_ITEM(seq, i), &bs[i], &rc);
+    if (got < 0) goto done;
+    if (got == 0) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < nb && rc == SQLITE_OK; i++) rc = step_batch(&bs[i]);
+        Py_END_ALLOW_THREADS
+    }
+    if (rc != SQLITE_OK) {
+        PyErr_SetString((rc & 0xff) == SQLITE_CONSTRAINT ? IntegrityError : OperationalError, sqlite3_errmsg(db));
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < nb; i++) total += bs[i].n;
+    result = PyLong_FromSsize_t(total);
+done:
+    if (bs != NULL) {
+        for (Py_ssize_t i = 0; i < nb; i++) {
+            PyMem_Free(bs[i].vals);
+            if (bs[i].stmt != NULL) sqlite3_finalize(bs[i].stmt);
         }
+        PyMem_Free(bs);
     }
-    for (Py_ssize_t r = 0; r < n; r++) {
-        PyObject *row = items[r];
-        if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != width) {
-            PyErr_Format(PyExc_TypeError, "row %zd: a tuple of %d values expected", r, width);
-            goto error;
-        }
-        for (int j = 0; j < width; j++)
-            if (read_value(PyTuple_GET_ITEM(row, j), &vals[r * width + j]) < 0) goto error;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t r = 0; r < n && rc == SQLITE_OK; r++) {
-        for (int j = 0; j < width && rc == SQLITE_OK; j++) rc = bind(stmt, j + 1, &vals[r * width + j]);
-        if (rc != SQLITE_OK) break;
-        rc = sqlite3_step(stmt);
-        if (rc != SQLITE_DONE) break;
-        rc = sqlite3_reset(stmt);
-    }
-    Py_END_ALLOW_THREADS
-    if (rc != SQLITE_OK) goto sqlite_error;
-    PyMem_Free(vals);
-    sqlite3_finalize(stmt);
     Py_DECREF(seq);
-    return PyLong_FromSsize_t(n);
-sqlite_error:
-    PyErr_SetString((rc & 0xff) == SQLITE_CONSTRAINT ? IntegrityError : OperationalError, sqlite3_errmsg(db));
-error:
-    PyMem_Free(vals);
-    if (stmt != NULL) sqlite3_finalize(stmt);
-    Py_DECREF(seq);
-    return NULL;
+    return result;
 }
 
 static PyMethodDef methods[] = {
     {"register", register_py, METH_NOARGS,
      "register(): every SQLite connection opened from now on has the SQL function everyclaim_attach()"},
-    {"insert", insert_py, METH_VARARGS,
-     "insert(sql, rows) -> count: step the one-row INSERT ``sql`` for each tuple of ``rows`` on the connection "
-     "that last ran everyclaim_attach() in this thread"},
+    {"insert", insert_py, METH_O,
+     "insert([(sql, rows), ...]) -> count: for each batch in order, step the one-row INSERT ``sql`` for each "
+     "tuple of ``rows``, on the connection that last ran everyclaim_attach() in this thread"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -157,7 +157,7 @@ def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], row
     page = _page(width)
     i, n = 0, len(rows)
     if bound and _attach(conn):  # bound by SQLite's C API, one prepared statement for all the rows
-        _sqlite.insert(_insert_sql(table.name, quoted, tail, width, 1), rows)
+        _sqlite.insert([(_insert_sql(table.name, quoted, tail, width, 1), rows)])
         return
     if bound:  # straight to the driver's cursor: no per-value conversion, no per-statement SQLAlchemy work
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -182,6 +182,18 @@ def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], row
             params[j::width] = [f(v) for v in params[j::width]]
         conn.exec_driver_sql(_insert_sql(table.name, quoted, tail, width, k), tuple(params))
         i += k
+
+
+def insert_batches(conn: sa.Connection, batches: Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]]]],
+                   bound: bool = False) -> None:
+    """:func:`insert_tuples` for several tables in order; on SQLite with bound rows, one call into the
+    compiled insert for all of them (one hand-over of the GIL, not one per table)."""
+    if bound and _attach(conn):
+        _sqlite.insert([(_insert_sql(table.name, ", ".join(f'"{c}"' for c in cols), "", len(cols), 1), rows)
+                        for table, cols, rows in batches if rows])
+        return
+    for table, cols, rows in batches:
+        insert_tuples(conn, table, cols, rows, bound=bound)
 
 
 def _attach(conn: sa.Connection) -> bool:

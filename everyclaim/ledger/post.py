@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from everyclaim.ledger import match
 from everyclaim.ledger import schema as t
 from everyclaim.ledger.balances import from_cents, to_cents
-from everyclaim.ledger.db import allocate_ids, bulk_insert, insert_tuples
+from everyclaim.ledger.db import allocate_ids, bulk_insert, insert_batches, insert_tuples
 from everyclaim.ledger.records import (
     AtbRow,
     Claim,
@@ -240,9 +240,10 @@ class _Poster:
             raise
 
     def _run(self, records: Iterable[object]) -> None:
+        part = self._part_of_remittance
         for rec in records:
-            if isinstance(rec, ClaimPayment | ProviderAdjustment):
-                self._part_of_remittance(rec)
+            if type(rec) is ClaimPayment or isinstance(rec, ClaimPayment | ProviderAdjustment):
+                part(rec)
                 continue
             self._end_transaction()
             if isinstance(rec, Remittance):
@@ -315,14 +316,13 @@ class _Poster:
 
     def _part_of_remittance(self, rec: ClaimPayment | ProviderAdjustment) -> None:
         txn = self.txn
-        if txn is None or txn.remit.source.transaction_key != rec.source.transaction_key:
+        if txn is None or (rec.source is not txn.source and txn.key != rec.source.transaction_key):
             raise ValueError(f"segment {rec.source.seg_index}: a remittance part outside its transaction")
-        if isinstance(rec, ProviderAdjustment):
+        txn.source = rec.source  # the claims of a transaction share their Source: the next check is identity
+        if type(rec) is ProviderAdjustment:
             txn.plbs.append(rec)
             return
-        txn.hash.update(_claim_key(rec))
-        txn.paid_cents += to_cents(rec.paid)
-        self.payments.append(rec)
+        self.payments.append(rec)  # its part of the identity and of the paid total are added by page
         if len(self.payments) >= PAGE:
             self._flush_payments()
 
@@ -369,6 +369,8 @@ class _Poster:
         if _native_rows():
             self._flush_payments_native(txn, batch, payer)
             return
+        txn.hash.update(b"".join(map(_claim_key, batch)))
+        txn.paid_cents += sum(to_cents(cp.paid) for cp in batch)
         rows = [_payment_row(cp, txn.rid, payer, self.file_id) for cp in batch]
         ids = insert_with_ids(self.conn, t.claim_payments, rows)
         lines = [_line_payment_row(sp, cp_id) for cp_id, cp in zip(ids, batch, strict=True) for sp in cp.lines]
@@ -405,8 +407,10 @@ class _Poster:
         bound = conn.dialect.name == "sqlite"  # the rows come in SQLite's bound forms (see db.insert_tuples)
         ids = self._ids(t.claim_payments, len(batch))  # before the rows: PostgreSQL draws them inline
         line_ids = self._ids(t.line_payments, sum(len(cp.lines) for cp in batch))
-        pays, lines, adjs, rems, bad = _rows.rows_835(batch, ids, line_ids, txn.rid, payer, self.file_id, to_cents,
-                                                      bound)
+        pays, lines, adjs, rems, bad, keys, paid = _rows.rows_835(batch, ids, line_ids, txn.rid, payer, self.file_id,
+                                                                  to_cents, bound)
+        txn.hash.update(keys.encode())
+        txn.paid_cents += paid
         for i, j, cas in bad:
             cp = batch[i]
             txn.problems.append(_claim_unbalanced(cp, cas) if j < 0 else _line_unbalanced(cp, cp.lines[j], cas))
@@ -468,10 +472,8 @@ class _Poster:
 
 def _insert_page(conn: sa.Connection, bound: bool, pays: list[tuple[Any, ...]], lines: list[tuple[Any, ...]],
                  adjs: list[tuple[Any, ...]], rems: list[tuple[Any, ...]]) -> None:
-    insert_tuples(conn, t.claim_payments, PAYMENT_COLS, pays, bound=bound)
-    insert_tuples(conn, t.line_payments, LINE_COLS, lines, bound=bound)
-    insert_tuples(conn, t.adjustments, ADJUSTMENT_COLS, adjs, bound=bound)
-    insert_tuples(conn, t.remarks, REMARK_COLS, rems, bound=bound)
+    insert_batches(conn, [(t.claim_payments, PAYMENT_COLS, pays), (t.line_payments, LINE_COLS, lines),
+                          (t.adjustments, ADJUSTMENT_COLS, adjs), (t.remarks, REMARK_COLS, rems)], bound=bound)
 
 
 class _Writer:
@@ -533,10 +535,11 @@ class _Writer:
 class _Transaction:
     """The open 835 transaction while its claims stream (see ``_Poster._begin_transaction``)."""
 
-    __slots__ = ("remit", "rid", "savepoint", "hash", "paid_cents", "plbs", "problems", "counts")
+    __slots__ = ("remit", "rid", "key", "source", "savepoint", "hash", "paid_cents", "plbs", "problems", "counts")
 
     def __init__(self, remit: Remittance, rid: int) -> None:
         self.remit, self.rid = remit, rid
+        self.key, self.source = remit.source.transaction_key, remit.source
         self.savepoint: sa.NestedTransaction | None = None  # opened by the writer (_begin_job)
         self.hash = _txn_hasher(remit)
         self.paid_cents = 0
