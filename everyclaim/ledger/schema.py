@@ -254,7 +254,7 @@ claim_payments = sa.Table(
     _ref("claims", nullable=True, ondelete="SET NULL"),
     _s("pcn", index=True),
     _s("payer_id"),  # the remittance's payer, denormalised for matching
-    _s("status", index=True),  # CLP02
+    _s("status"),  # CLP02 (read with the row, never looked up by: no index)
     sa.Column("charge_cents", Money, nullable=False),
     sa.Column("paid_cents", Money, nullable=False),
     sa.Column("patient_resp_cents", Money, nullable=False),
