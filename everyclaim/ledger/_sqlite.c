@@ -4,12 +4,18 @@
  * for the millions of rows of a large 835 that costs as much as SQLite's own work. This module binds
  * them straight from the row tuples, on the same connection and so in the same transaction:
  *
- *     register()                      once per process, before connections are opened: an auto-extension
- *                                     gives each new connection the SQL function everyclaim_attach()
+ *     register()                   once per process, before connections are opened: an auto-extension
+ *                                  gives each new connection the SQL function everyclaim_attach()
  *     cur.execute("SELECT everyclaim_attach()")   notes that connection for the calling thread
- *     insert([(sql, rows), ...])      for each batch, prepares ``sql`` (one row of ? parameters) on it
- *                                     and steps it once per row: int -> INTEGER, float -> REAL,
- *                                     str -> TEXT, None -> NULL; the GIL is released while SQLite works
+ *     conn = connection()          that connection, as an opaque handle (valid while the caller keeps
+ *                                  the Python connection checked out)
+ *     page = Page([(sql, rows), ...])   the values read off the row tuples (needs the GIL)
+ *     page.insert(conn)            for each batch in order, prepares ``sql`` (one row of ? parameters)
+ *                                  and steps it once per row: int -> INTEGER, float -> REAL,
+ *                                  str -> TEXT, None -> NULL, all without the GIL
+ *
+ * Reading the values and inserting them are apart so that a writer thread needs the GIL once per page:
+ * the reading thread builds the Page, the writer only inserts it (post.py's _Writer).
  *
  * Both use SQLite's documented interfaces (sqlite3_auto_extension, sqlite3_context_db_handle). The
  * extension links the system's SQLite, the library the sqlite3 module loads; where the sqlite3 module
@@ -22,6 +28,7 @@
 
 static _Thread_local sqlite3 *attached;
 static PyObject *IntegrityError, *OperationalError;
+static const char *CAPSULE = "everyclaim.ledger._sqlite.connection";
 
 static void attach_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     (void)argc;
@@ -50,7 +57,19 @@ static PyObject *register_py(PyObject *self, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
-/* a value read off a row while holding the GIL, bound later without it */
+static PyObject *connection_py(PyObject *self, PyObject *unused) {
+    sqlite3 *db = attached;
+    attached = NULL;
+    if (db == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "no connection: run SELECT everyclaim_attach() on it first");
+        return NULL;
+    }
+    return PyCapsule_New(db, CAPSULE, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Page: values read off row tuples while holding the GIL, bound later without it                  */
+/* ------------------------------------------------------------------------------------------------ */
 typedef struct {
     int type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
     Py_ssize_t len;
@@ -60,6 +79,20 @@ typedef struct {
         const char *s;
     } v;
 } Value;
+
+typedef struct {
+    char *sql;
+    int width;
+    Py_ssize_t n;
+    Value *vals;
+} Batch;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *keep; /* the batches: the text values point into their str objects */
+    Py_ssize_t nb, rows;
+    Batch *bs;
+} PageObject;
 
 static int read_value(PyObject *o, Value *out) {
     if (o == Py_None) {
@@ -78,8 +111,7 @@ static int read_value(PyObject *o, Value *out) {
         return 0;
     }
     if (PyUnicode_CheckExact(o)) {
-        /* the UTF-8 buffer lives as long as the str, which the caller's rows hold until insert returns */
-        out->v.s = PyUnicode_AsUTF8AndSize(o, &out->len);
+        out->v.s = PyUnicode_AsUTF8AndSize(o, &out->len); /* cached in the str, which the Page keeps */
         if (out->v.s == NULL) return -1;
         out->type = SQLITE_TEXT;
         return 0;
@@ -93,45 +125,37 @@ static int read_value(PyObject *o, Value *out) {
     return -1;
 }
 
-static int bind(sqlite3_stmt *stmt, int i, const Value *v) {
-    switch (v->type) {
-    case SQLITE_INTEGER: return sqlite3_bind_int64(stmt, i, v->v.i);
-    case SQLITE_FLOAT: return sqlite3_bind_double(stmt, i, v->v.d);
-    case SQLITE_TEXT: return sqlite3_bind_text64(stmt, i, v->v.s, (sqlite3_uint64)v->len, SQLITE_STATIC, SQLITE_UTF8);
-    default: return sqlite3_bind_null(stmt, i);
-    }
+/* count the ? of a statement text (the statement is prepared only at insert time, without the GIL) */
+static int parameters(const char *sql) {
+    int n = 0;
+    for (; *sql; sql++)
+        if (*sql == '?') n++;
+    return n;
 }
 
-/* one table's rows: its prepared statement and the values read off its tuples */
-typedef struct {
-    sqlite3_stmt *stmt;
-    int width;
-    Py_ssize_t n;
-    Value *vals;
-} Batch;
-
-static int read_batch(sqlite3 *db, PyObject *pair, Batch *b, int *rc) {
+static int read_batch(PyObject *pair, Batch *b) {
     PyObject *sql, *rows;
     if (!PyTuple_Check(pair) || !PyArg_ParseTuple(pair, "UO", &sql, &rows)) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "each batch is a (sql, rows) tuple");
         return -1;
     }
-    const char *text = PyUnicode_AsUTF8(sql);
+    Py_ssize_t len;
+    const char *text = PyUnicode_AsUTF8AndSize(sql, &len);
     if (text == NULL) return -1;
-    *rc = sqlite3_prepare_v2(db, text, -1, &b->stmt, NULL);
-    if (*rc != SQLITE_OK) return 1;
-    b->width = sqlite3_bind_parameter_count(b->stmt);
+    if ((b->sql = PyMem_Malloc((size_t)len + 1)) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(b->sql, text, (size_t)len + 1);
+    b->width = parameters(b->sql); /* our statements quote no '?' in text */
     PyObject *seq = PySequence_Fast(rows, "rows must be a sequence of tuples");
     if (seq == NULL) return -1;
     b->n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
-    if (b->n > 0 && b->width > 0) {
-        b->vals = PyMem_Malloc(sizeof(Value) * (size_t)b->n * (size_t)b->width);
-        if (b->vals == NULL) {
-            Py_DECREF(seq);
-            PyErr_NoMemory();
-            return -1;
-        }
+    if (b->n > 0 && b->width > 0 && (b->vals = PyMem_Malloc(sizeof(Value) * (size_t)b->n * (size_t)b->width)) == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
     }
     for (Py_ssize_t r = 0; r < b->n; r++) {
         PyObject *row = items[r];
@@ -146,74 +170,110 @@ static int read_batch(sqlite3 *db, PyObject *pair, Batch *b, int *rc) {
                 return -1;
             }
     }
-    /* the values point into str objects the caller's rows keep alive until insert returns */
     Py_DECREF(seq);
     return 0;
 }
 
-static int step_batch(Batch *b) {
-    int rc = SQLITE_OK;
-    for (Py_ssize_t r = 0; r < b->n; r++) {
-        for (int j = 0; j < b->width && rc == SQLITE_OK; j++) rc = bind(b->stmt, j + 1, &b->vals[r * b->width + j]);
-        if (rc != SQLITE_OK) return rc;
-        rc = sqlite3_step(b->stmt);
-        if (rc != SQLITE_DONE) return rc;
-        rc = sqlite3_reset(b->stmt);
-        if (rc != SQLITE_OK) return rc;
+static void page_dealloc(PageObject *p) {
+    for (Py_ssize_t i = 0; i < p->nb; i++) {
+        PyMem_Free(p->bs[i].sql);
+        PyMem_Free(p->bs[i].vals);
     }
+    PyMem_Free(p->bs);
+    Py_XDECREF(p->keep);
+    Py_TYPE(p)->tp_free((PyObject *)p);
+}
+
+static PyObject *page_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    PyObject *batches;
+    if (!PyArg_ParseTuple(args, "O", &batches)) return NULL;
+    PyObject *seq = PySequence_Fast(batches, "batches must be a sequence of (sql, rows)");
+    if (seq == NULL) return NULL;
+    PageObject *p = (PageObject *)type->tp_alloc(type, 0);
+    if (p == NULL) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    p->keep = seq; /* owns the batches, and so the rows and their values */
+    p->nb = PySequence_Fast_GET_SIZE(seq);
+    if ((p->bs = PyMem_Calloc(p->nb ? (size_t)p->nb : 1, sizeof(Batch))) == NULL) {
+        Py_DECREF(p);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < p->nb; i++) {
+        if (read_batch(PySequence_Fast_GET_ITEM(seq, i), &p->bs[i]) < 0) {
+            Py_DECREF(p);
+            return NULL;
+        }
+        p->rows += p->bs[i].n;
+    }
+    return (PyObject *)p;
+}
+
+static int bind(sqlite3_stmt *stmt, int i, const Value *v) {
+    switch (v->type) {
+    case SQLITE_INTEGER: return sqlite3_bind_int64(stmt, i, v->v.i);
+    case SQLITE_FLOAT: return sqlite3_bind_double(stmt, i, v->v.d);
+    case SQLITE_TEXT: return sqlite3_bind_text64(stmt, i, v->v.s, (sqlite3_uint64)v->len, SQLITE_STATIC, SQLITE_UTF8);
+    default: return sqlite3_bind_null(stmt, i);
+    }
+}
+
+static int step_batch(sqlite3 *db, const Batch *b) {
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(db, b->sql, -1, &stmt, NULL);
+    if (rc == SQLITE_OK && sqlite3_bind_parameter_count(stmt) != b->width) rc = SQLITE_RANGE;
+    for (Py_ssize_t r = 0; r < b->n && rc == SQLITE_OK; r++) {
+        for (int j = 0; j < b->width && rc == SQLITE_OK; j++) rc = bind(stmt, j + 1, &b->vals[r * b->width + j]);
+        if (rc != SQLITE_OK) break;
+        rc = sqlite3_step(stmt);
+        if (rc != SQLITE_DONE) break;
+        rc = sqlite3_reset(stmt);
+    }
+    if (stmt != NULL) sqlite3_finalize(stmt); /* keeps the error code and message of the failed call */
     return rc;
 }
 
-/* insert(batches): each (sql, rows) in order. The values are read off the tuples first (with the GIL),
-   then bound and stepped without it, so another thread (the reader of the next page) runs meanwhile. */
-static PyObject *insert_py(PyObject *self, PyObject *batches) {
-    sqlite3 *db = attached;
-    attached = NULL;
-    if (db == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "no connection: run SELECT everyclaim_attach() on it first");
+/* page.insert(connection) -> rows inserted */
+static PyObject *page_insert(PageObject *p, PyObject *handle) {
+    sqlite3 *db = PyCapsule_GetPointer(handle, CAPSULE);
+    if (db == NULL) return NULL;
+    int rc = SQLITE_OK;
+    char *msg = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < p->nb && rc == SQLITE_OK; i++) rc = step_batch(db, &p->bs[i]);
+    if (rc != SQLITE_OK) msg = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    Py_END_ALLOW_THREADS
+    if (rc != SQLITE_OK) {
+        PyErr_SetString((rc & 0xff) == SQLITE_CONSTRAINT ? IntegrityError : OperationalError,
+                        msg ? msg : "SQLite error");
+        sqlite3_free(msg);
         return NULL;
     }
-    PyObject *seq = PySequence_Fast(batches, "batches must be a sequence of (sql, rows)");
-    if (seq == NULL) return NULL;
-    Py_ssize_t nb = PySequence_Fast_GET_SIZE(seq), total = 0;
-    Batch *bs = PyMem_Calloc(nb ? (size_t)nb : 1, sizeof(Batch));
-    PyObject *result = NULL;
-    int rc = SQLITE_OK, got = 0;
-    if (bs == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < nb && got == 0; i++) got = read_batch(db, PySequence_Fast_GET_ITEM(seq, i), &bs[i], &rc);
-    if (got < 0) goto done;
-    if (got == 0) {
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t i = 0; i < nb && rc == SQLITE_OK; i++) rc = step_batch(&bs[i]);
-        Py_END_ALLOW_THREADS
-    }
-    if (rc != SQLITE_OK) {
-        PyErr_SetString((rc & 0xff) == SQLITE_CONSTRAINT ? IntegrityError : OperationalError, sqlite3_errmsg(db));
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < nb; i++) total += bs[i].n;
-    result = PyLong_FromSsize_t(total);
-done:
-    if (bs != NULL) {
-        for (Py_ssize_t i = 0; i < nb; i++) {
-            PyMem_Free(bs[i].vals);
-            if (bs[i].stmt != NULL) sqlite3_finalize(bs[i].stmt);
-        }
-        PyMem_Free(bs);
-    }
-    Py_DECREF(seq);
-    return result;
+    return PyLong_FromSsize_t(p->rows);
 }
+
+static PyMethodDef page_methods[] = {
+    {"insert", (PyCFunction)page_insert, METH_O,
+     "insert(connection) -> count: each batch's rows inserted in order, without the GIL"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject PageType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "everyclaim.ledger._sqlite.Page",
+    .tp_basicsize = sizeof(PageObject),
+    .tp_dealloc = (destructor)page_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_methods = page_methods,
+    .tp_new = page_new,
+    .tp_doc = "Page([(sql, rows), ...]): the values of the rows, read now, inserted by insert(connection)",
+};
 
 static PyMethodDef methods[] = {
     {"register", register_py, METH_NOARGS,
      "register(): every SQLite connection opened from now on has the SQL function everyclaim_attach()"},
-    {"insert", insert_py, METH_O,
-     "insert([(sql, rows), ...]) -> count: for each batch in order, step the one-row INSERT ``sql`` for each "
-     "tuple of ``rows``, on the connection that last ran everyclaim_attach() in this thread"},
+    {"connection", connection_py, METH_NOARGS,
+     "connection(): the connection that last ran everyclaim_attach() in this thread, as a handle"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -227,5 +287,12 @@ PyMODINIT_FUNC PyInit__sqlite(void) {
     OperationalError = PyObject_GetAttrString(sqlite3_mod, "OperationalError");
     Py_DECREF(sqlite3_mod);
     if (IntegrityError == NULL || OperationalError == NULL) return NULL;
-    return PyModule_Create(&moddef);
+    if (PyType_Ready(&PageType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&moddef);
+    if (m == NULL) return NULL;
+    if (PyModule_AddObjectRef(m, "Page", (PyObject *)&PageType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -156,8 +156,8 @@ def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], row
     width = len(cols)
     page = _page(width)
     i, n = 0, len(rows)
-    if bound and _attach(conn):  # bound by SQLite's C API, one prepared statement for all the rows
-        _sqlite.insert([(_insert_sql(table.name, quoted, tail, width, 1), rows)])
+    if bound and (handle := native_connection(conn)) is not None:  # bound by SQLite's C API
+        _sqlite.Page([(_insert_sql(table.name, quoted, tail, width, 1), rows)]).insert(handle)
         return
     if bound:  # straight to the driver's cursor: no per-value conversion, no per-statement SQLAlchemy work
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -186,25 +186,32 @@ def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], row
 
 def insert_batches(conn: sa.Connection, batches: Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]]]],
                    bound: bool = False) -> None:
-    """:func:`insert_tuples` for several tables in order; on SQLite with bound rows, one call into the
-    compiled insert for all of them (one hand-over of the GIL, not one per table)."""
-    if bound and _attach(conn):
-        _sqlite.insert([(_insert_sql(table.name, ", ".join(f'"{c}"' for c in cols), "", len(cols), 1), rows)
-                        for table, cols, rows in batches if rows])
+    """:func:`insert_tuples` for several tables in order (on SQLite with bound rows, one compiled page)."""
+    if bound and (handle := native_connection(conn)) is not None:
+        native_page(batches).insert(handle)
         return
     for table, cols, rows in batches:
         insert_tuples(conn, table, cols, rows, bound=bound)
 
 
-def _attach(conn: sa.Connection) -> bool:
-    """Point the compiled insert at ``conn``'s SQLite connection (False: not available, keep the driver)."""
-    if _sqlite is None or os.environ.get("EVERYCLAIM_PURE", "") not in ("", "0"):
-        return False
+def native_connection(conn: sa.Connection) -> Any:
+    """The compiled insert's handle on ``conn``'s SQLite connection (valid while ``conn`` is held), or
+    None where it is not available (not built, ``EVERYCLAIM_PURE=1``, not SQLite, or a sqlite3 module
+    with its own copy of SQLite)."""
+    if _sqlite is None or conn.dialect.name != "sqlite" or os.environ.get("EVERYCLAIM_PURE", "") not in ("", "0"):
+        return None
     try:
         conn.connection.dbapi_connection.execute("SELECT everyclaim_attach()").fetchall()  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001 - e.g. "no such function": the sqlite3 module has its own SQLite
-        return False
-    return True
+        return None
+    return _sqlite.connection()
+
+
+def native_page(batches: Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]]]]) -> Any:
+    """The rows of ``batches`` (tables in order, tuples in SQLite's bound forms) read into a compiled
+    page; ``page.insert(native_connection(conn))`` then inserts them without the GIL."""
+    return _sqlite.Page([(_insert_sql(table.name, ", ".join(f'"{c}"' for c in cols), "", len(cols), 1), rows)
+                         for table, cols, rows in batches if rows])
 
 
 def _page(width: int) -> int:

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from everyclaim.ledger import match
 from everyclaim.ledger import schema as t
 from everyclaim.ledger.balances import from_cents, to_cents
-from everyclaim.ledger.db import allocate_ids, bulk_insert, insert_batches, insert_tuples
+from everyclaim.ledger.db import allocate_ids, bulk_insert, insert_batches, insert_tuples, native_connection, native_page
 from everyclaim.ledger.records import (
     AtbRow,
     Claim,
@@ -231,6 +231,7 @@ class _Poster:
         # the 835 database work runs in order on a second thread on SQLite (see _Writer), inline elsewhere
         self.writer = _Writer(threaded=conn.dialect.name == "sqlite" and _native_rows())
         self.next_id: dict[str, int] = {}  # SQLite: the next free id per table, counted in memory
+        self.native: Any = None  # the compiled insert's handle on the connection (False: not available)
 
     def run(self, records: Iterable[object]) -> None:
         try:
@@ -414,7 +415,15 @@ class _Poster:
         for i, j, cas in bad:
             cp = batch[i]
             txn.problems.append(_claim_unbalanced(cp, cas) if j < 0 else _line_unbalanced(cp, cp.lines[j], cas))
-        self.writer.submit(_insert_page, conn, bound, pays, lines, adjs, rems)
+        batches = [(t.claim_payments, PAYMENT_COLS, pays), (t.line_payments, LINE_COLS, lines),
+                   (t.adjustments, ADJUSTMENT_COLS, adjs), (t.remarks, REMARK_COLS, rems)]
+        if bound and self.native is None:
+            self.writer.wait()
+            self.native = native_connection(conn) or False
+        if self.native:  # the values are read here; the writer thread only inserts, without the GIL
+            self.writer.submit(native_page(batches).insert, self.native)
+        else:
+            self.writer.submit(insert_batches, conn, batches, bound)
         n = txn.counts
         n[0], n[1], n[2] = n[0] + len(ids), n[1] + len(lines), n[2] + len(adjs)
 
@@ -468,12 +477,6 @@ class _Poster:
         if rec.balance != expected:
             msg = f"ATB claim {rec.claim_id}: balance {rec.balance} but charge - payments - adjustments = {expected}"
             self.result.problems.append(_finding(match.ATB_UNBALANCED, msg, rec.source, ""))
-
-
-def _insert_page(conn: sa.Connection, bound: bool, pays: list[tuple[Any, ...]], lines: list[tuple[Any, ...]],
-                 adjs: list[tuple[Any, ...]], rems: list[tuple[Any, ...]]) -> None:
-    insert_batches(conn, [(t.claim_payments, PAYMENT_COLS, pays), (t.line_payments, LINE_COLS, lines),
-                          (t.adjustments, ADJUSTMENT_COLS, adjs), (t.remarks, REMARK_COLS, rems)], bound=bound)
 
 
 class _Writer:
