@@ -10,7 +10,8 @@ subprocess (so peak RSS is per step) and prints:
   (b) tokenize (``everyclaim.x12.tokenize``), MB/s
   (c) tokenize + walk (the validating walker), MB/s
   (d) read into records (``everyclaim.x12.read``), MB/s and claims/s
-  (e) read + post into a fresh SQLite ledger (``everyclaim.ingest.pipeline.ingest``), claims/s
+  (e) read + post into a fresh SQLite ledger (``everyclaim.ingest.pipeline.ingest``), claims/s: the
+      median of ``--repeat`` runs (3), by wall time (it reads on one thread and writes on another)
   (f) peak RSS of (d) and (e) on a ~10 MB and the full file: it must stay flat (streaming)
   (g) oxedi (Rust core, from PyPI) on the same file, and the ratio to (d)
 
@@ -279,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--claims", type=int, default=100_000)
     ap.add_argument("--quick", action="store_true", help="10k claims (CI smoke run)")
     ap.add_argument("--only", help="comma-separated steps to run (split,tokenize,walk,read,post,rss,oxedi)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of (e), each in a fresh process and ledger; the median is reported (default 3): "
+                         "on SQLite it reads on one thread and writes on another, so its wall time varies "
+                         "with what the second core is doing")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     ap.add_argument("file", nargs="?", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -298,10 +303,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("split", "tokenize", "walk", "read", "post"):
         if name not in only:
             continue
-        r = run_step(name, path)
-        if r is None:
+        runs = [run_step(name, path) for _ in range(max(1, args.repeat) if name == "post" else 1)]
+        if any(r is None for r in runs):
             continue
-        results[name] = r
+        runs.sort(key=lambda r: float(r["seconds"]))  # type: ignore[arg-type, index]
+        r = results[name] = runs[len(runs) // 2]  # type: ignore[assignment]  # the median run
+        if len(runs) > 1:
+            print(f"  (e) {len(runs)} runs: " + ", ".join(f"{float(x['seconds']):.2f} s" for x in runs)  # type: ignore[index]
+                  + " wall; the median follows")
         sec, cpu = float(r["seconds"]), float(r["cpu"])  # type: ignore[arg-type]
         line = f"  {labels[name]:<26} {mb / sec:7.1f} MB/s  {sec:6.2f} s  (cpu {cpu:6.2f} s: {mb / cpu:5.1f} MB/s)"
         if "claims" in r:
@@ -315,9 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     if "read" in results:
         rate = mb / min(float(results["read"]["seconds"]), float(results["read"]["cpu"]))  # type: ignore[arg-type]
         print(f"  goal: validated reading >= {GOAL_MBS:.0f} MB/s: {'met' if rate >= GOAL_MBS else 'NOT met'} ({rate:.1f})")
-    if "post" in results:
-        best = min(float(results["post"]["seconds"]), float(results["post"]["cpu"]))  # type: ignore[arg-type]
-        rate = float(results["post"]["claims"]) / best  # type: ignore[arg-type]
+    if "post" in results:  # wall time: the step uses both cores, so its CPU time exceeds it
+        rate = float(results["post"]["claims"]) / float(results["post"]["seconds"])  # type: ignore[arg-type]
         print(f"  goal: reading + posting >= {GOAL_POST:,} claims/s: {'met' if rate >= GOAL_POST else 'NOT met'} "
               f"({rate:,.0f})")
     if "rss" in only:

@@ -254,7 +254,7 @@ claim_payments = sa.Table(
     _ref("claims", nullable=True, ondelete="SET NULL"),
     _s("pcn", index=True),
     _s("payer_id"),  # the remittance's payer, denormalised for matching
-    _s("status"),  # CLP02 (read with the row, never looked up by: no index)
+    _s("status"),  # CLP02 (read with the row, never looked up by: no index, migration 0009)
     sa.Column("charge_cents", Money, nullable=False),
     sa.Column("paid_cents", Money, nullable=False),
     sa.Column("patient_resp_cents", Money, nullable=False),
@@ -310,7 +310,6 @@ adjustments = sa.Table(
     sa.Column("carc", sa.String(), nullable=False),
     sa.Column("amount_cents", Money, nullable=False),
     sa.Column("quantity", Quantity),
-    sa.Index(None, "group_code", "carc"),
 )
 
 remarks = sa.Table(
@@ -320,7 +319,7 @@ remarks = sa.Table(
     _ref("claim_payments"),
     _ref("line_payments", nullable=True),
     sa.Column("qualifier", sa.String(), nullable=False),  # HE (LQ), MOA, MIA, RX
-    sa.Column("code", sa.String(), nullable=False, index=True),
+    sa.Column("code", sa.String(), nullable=False),  # read by claim payment: no index (migration 0009)
 )
 
 provider_adjustments = sa.Table(
