@@ -202,3 +202,30 @@ def test_an_error_in_the_writer_thread_reaches_the_reader_and_posts_nothing(engi
     finally:
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP TRIGGER IF EXISTS refuse_b7" + (" ON adjustments" if engine.dialect.name != "sqlite" else ""))
+
+
+def test_a_file_rejected_after_pages_were_written_posts_nothing(engine: sa.Engine, tmp_path: Path) -> None:
+    """The reader rejects a file at its last claims, after the writer has posted pages of it: the file is
+    rejected whole (nothing of it in the ledger, its error located) and the writer is gone."""
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location("bench_ingest_835", Path(__file__).parents[1] / "bench" / "ingest_835.py")
+    bench = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(bench)  # type: ignore[union-attr]
+    good = tmp_path / "good.835"
+    bench.generate(good, 5000, seed=13)
+    text = good.read_text()
+    at = text.rindex("~CLP*")  # the last claim's CLP04 (the paid amount) made unreadable
+    clp_end = text.index("~", at + 1)
+    els = text[at + 1 : clp_end].split("*")
+    els[4] = "12.3X"
+    bad = tmp_path / "bad.835"
+    bad.write_text(text[: at + 1] + "*".join(els) + text[clp_end:])
+    threads = threading.active_count()
+    outcome = ingest(engine, [bad]).outcomes[0]
+    assert outcome.status == "rejected" and outcome.error is not None
+    assert outcome.error.seg_id == "CLP" and outcome.error.element == 4
+    assert threading.active_count() == threads
+    with engine.connect() as conn:
+        for name in ("remittances", "claim_payments", "line_payments", "adjustments", "remarks"):
+            assert conn.execute(sa.select(sa.func.count()).select_from(t.metadata.tables[name])).scalar_one() == 0
