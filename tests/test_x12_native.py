@@ -189,3 +189,28 @@ def test_the_tokenizer_stops_at_every_isa_and_numbers_like_python() -> None:
             seen[pure] = ([tuple(s) for s in toks], toks.findings)
     assert seen[True] == seen[False]
     assert [s[1] for s in seen[True][0]][-3:] == ["ISA", "GS", "IEA"]
+
+
+_AMOUNT_TEXT = st.one_of(
+    st.from_regex(r"\A-?[0-9]{0,20}(\.[0-9]{0,20})?\Z"),  # what X12 amounts look like, and longer
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["", " 1.0", "1.0 ", "-0", "-0.00", "1E+5", "1e-7", "0E-30", "1E+999999999", "1E-999999999",
+                     "sNaN", "NaN", "Infinity", "12.3X", "1,000.00", "\u0661\u0662", "9" * 29, "0." + "0" * 40 + "1"]),
+    st.text(max_size=12),
+)
+
+
+@given(text=_AMOUNT_TEXT)
+def test_the_compiled_amounts_context_gives_the_constructors_decimal_or_raises(text: str) -> None:
+    """project835.exact_decimal (the compiled reader's first try) must equal Decimal(text) digit for digit
+    (sign, digits, exponent) whenever it answers; when it raises, the reader falls back to Decimal(text)."""
+    from decimal import Decimal, DecimalException  # noqa: PLC0415
+
+    from everyclaim.x12.project835 import exact_decimal  # noqa: PLC0415
+
+    try:
+        ours = exact_decimal(text)
+    except DecimalException:
+        return
+    theirs = Decimal(text)
+    assert ours.as_tuple() == theirs.as_tuple() and str(ours) == str(theirs)

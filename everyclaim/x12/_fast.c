@@ -1158,7 +1158,7 @@ static PyObject *maker_build(Maker *m, PyObject **vals) {
 /* ------------------------------------------------------------------------------------------------ */
 enum { MK_SOURCE, MK_ADJ, MK_REMARK, MK_PARTY, MK_LINE, MK_CLAIM, MK_COUNT };
 static Maker makers[MK_COUNT];
-static PyObject *DecimalType, *InvalidOperation, *money_fn, *date_fn, *ccyymmdd_fn, *ZERO;
+static PyObject *DecimalType, *InvalidOperation, *money_fn, *date_fn, *ccyymmdd_fn, *ZERO, *exact_decimal;
 static PyObject *K_0, *S_emit_header, *S_HE, *S_MOA, *S_MIA, *K_QC, *K_IL, *K_74, *K_TT, *K_PR, *K_232, *K_233,
     *K_050, *K_472, *K_150, *K_151, *K_472end;
 
@@ -1280,6 +1280,14 @@ static inline int nonempty(PyObject *v) { return PyUnicode_Check(v) && PyUnicode
 
 /* project835._money: Decimal(e[n]), else values.money(seg, n, file_name) (which raises the located error) */
 static PyObject *money(ClaimsObject *c, PyObject *seg, PyObject *e, Py_ssize_t n) {
+    if (n < PyList_GET_SIZE(e) && exact_decimal != NULL) {
+        /* a context that traps every signal: its create_decimal is Decimal(text) exactly, or raises, and
+           then the constructor below decides (it skips the constructor's keyword parsing and context look-up) */
+        PyObject *d = PyObject_CallOneArg(exact_decimal, PyList_GET_ITEM(e, n));
+        if (d != NULL) return d;
+        if (!PyErr_ExceptionMatches(PyExc_ArithmeticError)) return NULL;
+        PyErr_Clear();
+    }
     if (n < PyList_GET_SIZE(e)) {
         PyObject *d = PyObject_CallOneArg(DecimalType, PyList_GET_ITEM(e, n));
         if (d != NULL) return d;
@@ -1654,9 +1662,11 @@ static PyTypeObject ClaimsType = {
 
 static PyObject *setup_835(PyObject *self, PyObject *args) {
     /* setup_835(decimal, invalid_operation, money, date_element, ccyymmdd, zero,
-                 ((cls, names, defaults) x 6: Source, Adjustment, Remark, Party, ServicePayment, ClaimPayment)) */
-    PyObject *dec, *inv, *mf, *df, *cf, *zero, *specs;
-    if (!PyArg_ParseTuple(args, "OOOOOOO!", &dec, &inv, &mf, &df, &cf, &zero, &PyTuple_Type, &specs)) return NULL;
+                 ((cls, names, defaults) x 6: Source, Adjustment, Remark, Party, ServicePayment, ClaimPayment)
+                 [, exact_decimal: a Context trapping every signal's create_decimal]) */
+    PyObject *dec, *inv, *mf, *df, *cf, *zero, *specs, *exact = NULL;
+    if (!PyArg_ParseTuple(args, "OOOOOOO!|O", &dec, &inv, &mf, &df, &cf, &zero, &PyTuple_Type, &specs, &exact))
+        return NULL;
     if (PyTuple_GET_SIZE(specs) != MK_COUNT) {
         PyErr_SetString(PyExc_TypeError, "six record classes expected");
         return NULL;
@@ -1676,6 +1686,7 @@ static PyObject *setup_835(PyObject *self, PyObject *args) {
     Py_XSETREF(date_fn, Py_NewRef(df));
     Py_XSETREF(ccyymmdd_fn, Py_NewRef(cf));
     Py_XSETREF(ZERO, Py_NewRef(zero));
+    Py_XSETREF(exact_decimal, exact == NULL || exact == Py_None ? NULL : Py_NewRef(exact));
     Py_RETURN_NONE;
 }
 

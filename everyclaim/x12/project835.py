@@ -7,7 +7,19 @@ when the next one starts, the PLB adjustments at the end of the transaction.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import (
+    Clamped,
+    Context,
+    Decimal,
+    DivisionByZero,
+    FloatOperation,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Rounded,
+    Subnormal,
+    Underflow,
+)
 from functools import lru_cache
 
 from everyclaim.ledger.records import (
@@ -92,6 +104,13 @@ _C_FIELDS = {
 }
 
 
+# The compiled projection reads amounts through a context that traps every signal: its create_decimal
+# gives Decimal(text) digit for digit, or raises and the constructor decides; it skips the constructor's
+# keyword parsing and context look-up (tests/test_x12_native.py checks the equivalence).
+exact_decimal = Context(prec=28, traps=[Clamped, DivisionByZero, FloatOperation, Inexact, InvalidOperation, Overflow,
+                                        Rounded, Subnormal, Underflow]).create_decimal
+
+
 def _setup_native() -> bool:
     import dataclasses  # noqa: PLC0415
 
@@ -103,7 +122,8 @@ def _setup_native() -> bool:
         if tuple(f.name for f in fields) != names or any(f.default_factory is not dataclasses.MISSING for f in fields):
             return False
         specs.append((cls, names, tuple(... if f.default is dataclasses.MISSING else f.default for f in fields)))
-    native._fast.setup_835(Decimal, InvalidOperation, v.money, v.date_element, _ccyymmdd, ZERO, tuple(specs))
+    native._fast.setup_835(Decimal, InvalidOperation, v.money, v.date_element, _ccyymmdd, ZERO, tuple(specs),
+                           exact_decimal)
     return True
 
 
