@@ -127,15 +127,33 @@ static PyObject *attr_or_empty(PyObject *obj, PyObject *name) {
 
 static int for_sqlite; /* the rows_835 call in progress wants SQLite's bound forms */
 
+/* The ISO text of the last dates seen, by value: a file's claims share few dates (and the reader gives
+   equal dates as one object), so most conversions are a look-up. Direct-mapped on the date's day number. */
+#define DATE_SLOTS 256
+static struct {
+    int ymd; /* year * 10000 + month * 100 + day; 0 = empty */
+    PyObject *text;
+} date_texts[DATE_SLOTS];
+
 /* a date as SQLite stores it (db.py's _iso: ISO text), or the value itself (new reference) */
 static PyObject *as_date(PyObject *v) {
     if (v == NULL || !for_sqlite || v == Py_None) return v;
     PyObject *r;
-    if (PyDate_CheckExact(v))
-        r = PyUnicode_FromFormat("%04d-%02d-%02d", PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v),
-                                 PyDateTime_GET_DAY(v));
-    else
+    if (PyDate_CheckExact(v)) {
+        int y = PyDateTime_GET_YEAR(v), m = PyDateTime_GET_MONTH(v), d = PyDateTime_GET_DAY(v);
+        int ymd = y * 10000 + m * 100 + d, slot = (y * 372 + m * 31 + d) % DATE_SLOTS;
+        if (date_texts[slot].ymd == ymd) {
+            r = Py_NewRef(date_texts[slot].text);
+        } else {
+            r = PyUnicode_FromFormat("%04d-%02d-%02d", y, m, d);
+            if (r != NULL) {
+                Py_XSETREF(date_texts[slot].text, Py_NewRef(r));
+                date_texts[slot].ymd = ymd;
+            }
+        }
+    } else {
         r = PyObject_CallMethod(v, "isoformat", NULL);
+    }
     Py_DECREF(v);
     return r;
 }
