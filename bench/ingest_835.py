@@ -217,13 +217,28 @@ def step_post(path: Path) -> dict[str, float]:
     from everyclaim.ingest.pipeline import ingest
     from everyclaim.ledger.db import make_engine, upgrade
 
+    pg = os.environ.get("BENCH_PG")  # (e) on PostgreSQL: a database made for this run on that server
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/bench.db")
-        upgrade(engine)
-        t = time.perf_counter()
-        summary = ingest(engine, [path])
-        seconds = time.perf_counter() - t
-        engine.dispose()
+        if pg:
+            import sqlalchemy as sa  # noqa: PLC0415
+
+            name = f"everyclaim_bench_{os.getpid()}"
+            admin = sa.create_engine(pg, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            url = sa.make_url(pg).set(database=name).render_as_string(hide_password=False)
+        engine = make_engine(url if pg else f"sqlite:///{tmp}/bench.db")
+        try:
+            upgrade(engine)
+            t = time.perf_counter()
+            summary = ingest(engine, [path])
+            seconds = time.perf_counter() - t
+        finally:
+            engine.dispose()
+            if pg:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.dispose()
     o = summary.outcomes[0]
     return {"seconds": seconds, "claims": o.counts.get("payments", 0), "status": o.status,
             "findings": len(o.findings), "message": o.message or (o.error.located() if o.error else "")}
@@ -254,8 +269,8 @@ def child(name: str, path: Path) -> None:
     print(json.dumps(out))
 
 
-def run_step(name: str, path: Path) -> dict[str, object] | None:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+def run_step(name: str, path: Path, extra_env: dict[str, str] | None = None) -> dict[str, object] | None:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), **(extra_env or {}))
     proc = subprocess.run([sys.executable, __file__, "--step", name, str(path)], capture_output=True, text=True,
                           env=env, check=False)
     if proc.returncode != 0:
@@ -280,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--claims", type=int, default=100_000)
     ap.add_argument("--quick", action="store_true", help="10k claims (CI smoke run)")
     ap.add_argument("--only", help="comma-separated steps to run (split,tokenize,walk,read,post,rss,oxedi)")
+    ap.add_argument("--pg", metavar="URL",
+                    help="also run (e) on PostgreSQL: a server URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/"
+                         "postgres); each run creates its own database there and drops it after")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of (e), each in a fresh process and ledger; the median is reported (default 3): "
                          "on SQLite it reads on one thread and writes on another, so its wall time varies "
@@ -300,7 +318,20 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, object]] = {}
     labels = {"split": "(a) bare segment split", "tokenize": "(b) tokenize", "walk": "(c) tokenize+walk",
               "read": "(d) read into records", "post": "(e) read + post (SQLite)"}
-    for name in ("split", "tokenize", "walk", "read", "post"):
+    for name in ("split", "tokenize", "walk", "read", "post", "post_pg"):
+        if name == "post_pg":
+            if not args.pg or "post" not in only:
+                continue
+            runs = [run_step("post", path, {"BENCH_PG": args.pg}) for _ in range(max(1, args.repeat))]
+            if any(r is None for r in runs):
+                continue
+            runs.sort(key=lambda r: float(r["seconds"]))  # type: ignore[arg-type, index]
+            r = runs[len(runs) // 2]  # type: ignore[assignment]
+            sec, cpu = float(r["seconds"]), float(r["cpu"])  # type: ignore[arg-type, index]
+            print(f"  (e') read + post (PostgreSQL) {mb / sec:6.1f} MB/s  {sec:6.2f} s  (cpu {cpu:6.2f} s, this process)  "
+                  f"{float(r['claims']) / sec:9,.0f} claims/s  [median of "  # type: ignore[index]
+                  + ", ".join(f"{float(x['seconds']):.2f}" for x in runs) + " s]", flush=True)  # type: ignore[index]
+            continue
         if name not in only:
             continue
         runs = [run_step(name, path) for _ in range(max(1, args.repeat) if name == "post" else 1)]
