@@ -279,6 +279,12 @@ def run_step(name: str, path: Path, extra_env: dict[str, str] | None = None) -> 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def median_run(runs: list[dict[str, object]]) -> dict[str, object]:
+    """The run of median wall time (``runs`` is sorted by it, for printing)."""
+    runs.sort(key=lambda r: float(r["seconds"]))  # type: ignore[arg-type]
+    return runs[len(runs) // 2]
+
+
 def oxedi_available() -> bool:
     try:
         import oxedi  # noqa: F401, PLC0415
@@ -325,8 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = [run_step("post", path, {"BENCH_PG": args.pg}) for _ in range(max(1, args.repeat))]
             if any(r is None for r in runs):
                 continue
-            runs.sort(key=lambda r: float(r["seconds"]))  # type: ignore[arg-type, index]
-            r = runs[len(runs) // 2]  # type: ignore[assignment]
+            r = median_run(runs)  # type: ignore[arg-type]
             sec, cpu = float(r["seconds"]), float(r["cpu"])  # type: ignore[arg-type, index]
             print(f"  (e') read + post (PostgreSQL) {mb / sec:6.1f} MB/s  {sec:6.2f} s  (cpu {cpu:6.2f} s, this process)  "
                   f"{float(r['claims']) / sec:9,.0f} claims/s  [median of "  # type: ignore[index]
@@ -337,8 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = [run_step(name, path) for _ in range(max(1, args.repeat) if name == "post" else 1)]
         if any(r is None for r in runs):
             continue
-        runs.sort(key=lambda r: float(r["seconds"]))  # type: ignore[arg-type, index]
-        r = results[name] = runs[len(runs) // 2]  # type: ignore[assignment]  # the median run
+        r = results[name] = median_run(runs)  # type: ignore[arg-type]
         if len(runs) > 1:
             print(f"  (e) {len(runs)} runs: " + ", ".join(f"{float(x['seconds']):.2f} s" for x in runs)  # type: ignore[index]
                   + " wall; the median follows")

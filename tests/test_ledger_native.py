@@ -154,17 +154,19 @@ def test_the_builders_cents_are_to_cents(amount: Decimal) -> None:
 
 
 def test_sqlite_connections_take_rows_through_the_compiled_insert(engine: sa.Engine) -> None:
-    if engine.dialect.name != "sqlite" or ledger_db._sqlite is None:
-        pytest.skip("the compiled insert is for SQLite, when built")
+    if engine.dialect.name != "sqlite" or ledger_db._sqlite is None or not native.enabled():
+        pytest.skip("the compiled insert is for SQLite, when built and not switched off (EVERYCLAIM_PURE=1)")
+    cols = ["id", "sha256", "name", "kind", "size", "status", "ingested_at"]
     with engine.begin() as conn:
-        assert ledger_db.native_connection(conn) is not None  # everyclaim_attach() is there: the measured path
-        ledger_db.insert_tuples(conn, t.files, ["id", "sha256", "name", "kind", "size", "status", "ingested_at"],
-                                [(7, "e" * 64, "x'y\u00e9.835", "835", 1, "accepted", "2026-11-29 00:00:00")],
-                                bound=True)
+        handle = ledger_db.native_connection(conn)
+        assert handle is not None  # everyclaim_attach() is there: the measured path
+        page = ledger_db.native_page([(t.files, cols, [(7, "e" * 64, "x'y\u00e9.835", "835", 1, "accepted",
+                                                        "2026-11-29 00:00:00")])])
+        assert page.insert(handle) == 1
         assert conn.execute(sa.select(t.files.c.name).where(t.files.c.id == 7)).scalar_one() == "x'y\u00e9.835"
+        again = ledger_db.native_page([(t.files, cols, [(7, "f" * 64, "z", "835", 1, "accepted", "2026-11-29 00:00:00")])])
         with pytest.raises(sqlite3.IntegrityError):  # the same id again: SQLite's error, raised as the driver's
-            ledger_db.insert_tuples(conn, t.files, ["id", "sha256", "name", "kind", "size", "status", "ingested_at"],
-                                    [(7, "f" * 64, "z", "835", 1, "accepted", "2026-11-29 00:00:00")], bound=True)
+            again.insert(handle)
 
 
 def test_an_error_in_the_writer_thread_reaches_the_reader_and_posts_nothing(engine: sa.Engine, tmp_path: Path) -> None:

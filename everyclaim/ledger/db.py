@@ -156,9 +156,6 @@ def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], row
     width = len(cols)
     page = _page(width)
     i, n = 0, len(rows)
-    if bound and (handle := native_connection(conn)) is not None:  # bound by SQLite's C API
-        _sqlite.Page([(_insert_sql(table.name, quoted, tail, width, 1), rows)]).insert(handle)
-        return
     if bound:  # straight to the driver's cursor: no per-value conversion, no per-statement SQLAlchemy work
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         chain = itertools.chain.from_iterable
@@ -186,10 +183,8 @@ def insert_tuples(conn: sa.Connection, table: sa.Table, cols: Sequence[str], row
 
 def insert_batches(conn: sa.Connection, batches: Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]]]],
                    bound: bool = False) -> None:
-    """:func:`insert_tuples` for several tables in order (on SQLite with bound rows, one compiled page)."""
-    if bound and (handle := native_connection(conn)) is not None:
-        native_page(batches).insert(handle)
-        return
+    """:func:`insert_tuples` for several tables in order, through the driver (the compiled insert is
+    :func:`native_page` on a :func:`native_connection`)."""
     for table, cols, rows in batches:
         insert_tuples(conn, table, cols, rows, bound=bound)
 

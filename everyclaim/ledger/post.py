@@ -33,7 +33,14 @@ import sqlalchemy as sa
 from everyclaim.ledger import match
 from everyclaim.ledger import schema as t
 from everyclaim.ledger.balances import from_cents, to_cents
-from everyclaim.ledger.db import allocate_ids, bulk_insert, insert_batches, insert_tuples, native_connection, native_page
+from everyclaim.ledger.db import (
+    allocate_ids,
+    bulk_insert,
+    insert_batches,
+    insert_tuples,
+    native_connection,
+    native_page,
+)
 from everyclaim.ledger.records import (
     AtbRow,
     Claim,
@@ -197,9 +204,10 @@ def _chunks(rows: list[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict
         yield rows[i : i + size]
 
 
-def insert_with_ids(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Multi-row insert of ``rows`` with reserved ids; the ids, in the order of ``rows``."""
-    ids = allocate_ids(conn, table, len(rows))
+def insert_with_ids(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]],
+                    ids: list[int] | None = None) -> list[int]:
+    """Multi-row insert of ``rows`` with reserved ids (``ids``, or drawn now); the ids, in row order."""
+    ids = allocate_ids(conn, table, len(rows)) if ids is None else ids
     for row, id_ in zip(rows, ids, strict=True):
         row["id"] = id_
     bulk_insert(conn, table, rows)
@@ -382,9 +390,11 @@ class _Poster:
         txn.hash.update(b"".join(map(_claim_key, batch)))
         txn.paid_cents += sum(to_cents(cp.paid) for cp in batch)
         rows = [_payment_row(cp, txn.rid, payer, self.file_id) for cp in batch]
-        ids = self._insert_with_ids(t.claim_payments, rows)
+        # the ids of _ids, as the compiled path draws them, so both leave the same tables
+        ids = insert_with_ids(self.conn, t.claim_payments, rows, self._ids(t.claim_payments, len(rows)))
         lines = [_line_payment_row(sp, cp_id) for cp_id, cp in zip(ids, batch, strict=True) for sp in cp.lines]
-        line_ids = iter(self._insert_with_ids(t.line_payments, lines) if lines else ())
+        line_ids = iter(insert_with_ids(self.conn, t.line_payments, lines, self._ids(t.line_payments, len(lines)))
+                        if lines else ())
         adjs: list[tuple[Any, ...]] = []
         rems: list[tuple[Any, ...]] = []
         for cp_id, cp in zip(ids, batch, strict=True):
@@ -435,14 +445,6 @@ class _Poster:
             self.writer.submit(insert_batches, conn, batches, bound)
         n = txn.counts
         n[0], n[1], n[2] = n[0] + len(ids), n[1] + len(lines), n[2] + len(adjs)
-
-    def _insert_with_ids(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
-        """:func:`insert_with_ids` with the ids of :meth:`_ids` (the compiled path draws the same ones)."""
-        ids = self._ids(table, len(rows))
-        for row, id_ in zip(rows, ids, strict=True):
-            row["id"] = id_
-        bulk_insert(self.conn, table, rows)
-        return ids
 
     def _ids(self, table: sa.Table, n: int) -> list[int]:
         """``n`` new ids of ``table`` while the writer may be busy: on SQLite counted on from ``max(id)``,
@@ -509,7 +511,7 @@ class _Poster:
 class _Writer:
     """The 835 database work of one file, in order, on a second thread (``threaded``) or inline.
 
-    SQLite does its work without the GIL (``_sqlite.insert``), so the next page is read and built while
+    SQLite does its work without the GIL (``_sqlite.Page.insert``), so the next page is read and built while
     the last one is written: two cores. At most two jobs wait; the first error stops the rest and is
     raised to the reader at its next :meth:`submit` or :meth:`wait`. The connection is the reader's
     again only after :meth:`wait`.

@@ -1109,20 +1109,16 @@ static void maker_clear(Maker *m) {
     Py_CLEAR(m->type);
 }
 
-/* An immutable record or tuple that refers only to objects the cyclic GC does not track (str, Decimal,
-   date, None, records and tuples already untracked) cannot be part of a cycle, so the GC need not track
-   it either (CPython does the same for its own tuples, lazily). A large 835 makes millions of them; each
-   one tracked counts toward the next collection, which walks every young one. */
-static PyObject *untrack_leaf(PyObject *obj) {
-    if (obj == NULL || !PyObject_GC_IsTracked(obj)) return obj;
-    if (PyTuple_Check(obj)) {
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(obj); i++)
-            if (PyObject_GC_IsTracked(PyTuple_GET_ITEM(obj, i))) return obj;
-    } else {
-        return obj;
-    }
-    PyObject_GC_UnTrack(obj);
-    return obj;
+/* A tuple (or, in maker_build, a frozen record) that refers only to objects the cyclic GC does not track
+   (str, Decimal, date, None, records and tuples already untracked) cannot be part of a cycle, so the GC
+   need not track it either (CPython does the same for its own tuples, lazily). A large 835 makes millions
+   of them; each one tracked counts toward the next collection, which walks every young one. */
+static PyObject *untrack_leaf(PyObject *tuple) {
+    if (tuple == NULL || !PyObject_GC_IsTracked(tuple)) return tuple;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++)
+        if (PyObject_GC_IsTracked(PyTuple_GET_ITEM(tuple, i))) return tuple;
+    PyObject_GC_UnTrack(tuple);
+    return tuple;
 }
 
 /* vals[i] (stolen, NULL = the default) in field order */
