@@ -214,3 +214,29 @@ def test_the_compiled_amounts_context_gives_the_constructors_decimal_or_raises(t
         return
     theirs = Decimal(text)
     assert ours.as_tuple() == theirs.as_tuple() and str(ours) == str(theirs)
+
+
+@given(text=_AMOUNT_TEXT)
+def test_the_in_place_amounts_are_the_constructors_decimal(text: str) -> None:
+    """_fast.decimal (the amount reader's in-place Decimal for plain text) equals Decimal(text) digit for
+    digit, sign and exponent included, and works like one (hash, arithmetic); other text it leaves alone."""
+    from decimal import Decimal  # noqa: PLC0415
+
+    from everyclaim.x12 import _fast, project835  # noqa: PLC0415, F401 - project835 sets the reader up
+
+    ours = _fast.decimal(text)
+    if ours is None:
+        return
+    theirs = Decimal(text)
+    assert type(ours) is Decimal
+    assert ours.as_tuple() == theirs.as_tuple() and str(ours) == str(theirs)
+    assert hash(ours) == hash(theirs) and ours + 1 == theirs + 1 and -ours == -theirs
+
+
+def test_the_in_place_amounts_are_on_for_this_python() -> None:
+    """setup_835 checked the Decimal layout against the constructor's and turned the in-place build on
+    (were it off, the amounts would still be right, only slower: this says which)."""
+    from everyclaim.x12 import _fast, project835  # noqa: PLC0415, F401
+
+    assert str(_fast.decimal("-0012.50")) == "-12.50"
+    assert _fast.decimal("1E5") is None and _fast.decimal("1" * 19) is None and _fast.decimal("1.2.3") is None

@@ -57,6 +57,59 @@ static int isa_like(PyObject *sid) {
     return !Py_UNICODE_ISALNUM(PyUnicode_READ(kind, d, 3));
 }
 
+/* the layout characters (tokenize._layout_chars) are among these: most segments start and end elsewhere */
+static inline int maybe_layout(Py_UCS4 ch) { return ch <= ' ' || ch == 0x1a || ch == 0xa0; }
+
+/* Short element values (segment ids, qualifiers, codes: up to 3 ASCII characters, or 4-5 starting with a
+   letter, like RARC codes) are kept in a table of 1024 slots, one string per value (replaced on a
+   collision): a segment then reuses them instead of allocating and freeing a string per element, and the
+   walker's and the guide's set and dict look-ups find them with their hash cached. */
+static struct { uint64_t key; PyObject *str; } short_table[1024];
+
+/* the string of s[0:n] (ASCII), a new reference; NULL on error */
+static PyObject *ascii_value(const Py_UCS1 *s, Py_ssize_t n) {
+    if (n == 0) return Py_NewRef(S_empty);
+    if (n > 5 || (n > 3 && !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))) {
+        PyObject *v = PyUnicode_New(n, 127);
+        if (v != NULL) memcpy(PyUnicode_1BYTE_DATA(v), s, (size_t)n);
+        return v;
+    }
+    uint64_t key = (uint64_t)n;
+    for (Py_ssize_t i = 0; i < n; i++) key |= (uint64_t)s[i] << (8 * (i + 1));
+    unsigned slot = (unsigned)((key * 0x9E3779B97F4A7C15ull) >> 54);
+    if (short_table[slot].key == key && short_table[slot].str != NULL) return Py_NewRef(short_table[slot].str);
+    PyObject *v = PyUnicode_New(n, 127);
+    if (v == NULL) return NULL;
+    memcpy(PyUnicode_1BYTE_DATA(v), s, (size_t)n);
+    Py_XSETREF(short_table[slot].str, Py_NewRef(v));
+    short_table[slot].key = key;
+    return v;
+}
+
+/* part.split(sep) for ASCII text and an ASCII separator (else NULL without an error: use str.split) */
+static PyObject *split_ascii(PyObject *part, PyObject *sep) {
+    if (!PyUnicode_IS_ASCII(part) || !PyUnicode_IS_ASCII(sep) || PyUnicode_GET_LENGTH(sep) != 1) return NULL;
+    const Py_UCS1 *s = PyUnicode_1BYTE_DATA(part);
+    Py_UCS1 c = PyUnicode_1BYTE_DATA(sep)[0];
+    Py_ssize_t n = PyUnicode_GET_LENGTH(part), count = 1;
+    for (const Py_UCS1 *p = s; (p = memchr(p, c, (size_t)(s + n - p))) != NULL; p++) count++;
+    PyObject *list = PyList_New(count);
+    if (list == NULL) return NULL;
+    Py_ssize_t start = 0, k = 0;
+    for (Py_ssize_t i = 0; k < count; i++) {
+        if (i == n || s[i] == c) {
+            PyObject *v = ascii_value(s + start, i - start);
+            if (v == NULL) {
+                Py_DECREF(list);
+                return NULL;
+            }
+            PyList_SET_ITEM(list, k++, v);
+            start = i + 1;
+        }
+    }
+    return list;
+}
+
 /* Splitter(parts, i, ws, sep, delims, index, Segment): iterates Segments from parts[i:], stopping before
    an ISA-like segment; ``i`` and ``index`` then say where it stopped (one segment at a time, so what the
    consumer is done with is freed at once, as in the generator) */
@@ -111,7 +164,8 @@ static PyObject *splitter_next(SplitterObject *o) {
         Py_INCREF(part);
         int kind = PyUnicode_KIND(part);
         const void *data = PyUnicode_DATA(part);
-        if (contains_char(ws, PyUnicode_READ(kind, data, 0)) || contains_char(ws, PyUnicode_READ(kind, data, len - 1))) {
+        Py_UCS4 first = PyUnicode_READ(kind, data, 0), last = PyUnicode_READ(kind, data, len - 1);
+        if ((maybe_layout(first) && contains_char(ws, first)) || (maybe_layout(last) && contains_char(ws, last))) {
             PyObject *stripped = PyObject_CallMethodOneArg(part, S_strip, ws);
             Py_DECREF(part);
             if (stripped == NULL) return NULL;
@@ -121,7 +175,8 @@ static PyObject *splitter_next(SplitterObject *o) {
                 continue;
             }
         }
-        PyObject *els = PyUnicode_Split(part, o->sep, -1);
+        PyObject *els = split_ascii(part, o->sep);
+        if (els == NULL && !PyErr_Occurred()) els = PyUnicode_Split(part, o->sep, -1);
         Py_DECREF(part);
         if (els == NULL) return NULL;
         PyObject *sid = PyList_GET_ITEM(els, 0);
@@ -1274,8 +1329,112 @@ static inline PyObject *el_at(PyObject *e, Py_ssize_t n) {
 
 static inline int nonempty(PyObject *v) { return PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) > 0; }
 
+/* A Decimal built in place from plain text ("-", digits, one "."; at most 18 significant digits): the
+   _decimal module's object is a header, a hash and an mpd_t whose coefficient (one 64-bit word below
+   10**19) lives in the object itself. Parsing here takes ~1/10 of the constructor's work (the bench file
+   has ~20 amounts a claim). setup_835 checks this layout against Decimals the constructor made, and the
+   results against the constructor's on sample texts; on any difference (another Python, a debug build)
+   the fast path stays off and the constructor does all of it. */
+typedef struct {
+    uint8_t flags;
+    Py_ssize_t exp, digits, len, alloc;
+    uint64_t *data;
+} MirrorMpd;
+
+typedef struct {
+    PyObject_HEAD
+    Py_hash_t hash;
+    MirrorMpd dec;
+    uint64_t data[4];
+} MirrorDec;
+
+enum { MPD_NEG_ = 1, MPD_STATIC_ = 16, MPD_STATIC_DATA_ = 32 };
+static int fast_dec_ok;
+
+/* Decimal(v) for plain amount text, NULL (no exception) for anything else, or NULL with MemoryError */
+static PyObject *fast_decimal(PyObject *v) {
+    if (!PyUnicode_Check(v) || !PyUnicode_IS_ASCII(v)) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v), i = 0;
+    const Py_UCS1 *s = PyUnicode_1BYTE_DATA(v);
+    int neg = 0, nd = 0, any = 0;
+    Py_ssize_t frac = -1;
+    uint64_t coef = 0;
+    if (n > 0 && s[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    for (; i < n; i++) {
+        Py_UCS1 ch = s[i];
+        if (ch >= '0' && ch <= '9') {
+            any = 1;
+            if (frac >= 0) frac++;
+            if (coef == 0 && ch == '0') continue; /* a leading zero */
+            if (++nd > 18) return NULL;
+            coef = coef * 10 + (uint64_t)(ch - '0');
+        } else if (ch == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            return NULL;
+        }
+    }
+    if (!any) return NULL;
+    MirrorDec *d = PyObject_New(MirrorDec, (PyTypeObject *)DecimalType);
+    if (d == NULL) return NULL;
+    d->hash = -1;
+    d->dec.flags = (uint8_t)(MPD_STATIC_ | MPD_STATIC_DATA_ | (neg ? MPD_NEG_ : 0));
+    d->dec.exp = frac < 0 ? 0 : -frac;
+    d->dec.digits = nd ? nd : 1;
+    d->dec.len = 1;
+    d->dec.alloc = 4;
+    d->dec.data = d->data;
+    d->data[0] = coef;
+    return (PyObject *)d;
+}
+
+/* 1 when fast_decimal may be used: the layout of Decimals the constructor made is the one above, and
+   fast_decimal gives what the constructor gives (equal value, equal text) on sample texts */
+static int fast_decimal_check(void) {
+    PyTypeObject *t = (PyTypeObject *)DecimalType;
+    if (!PyType_Check(DecimalType) || t->tp_basicsize != (Py_ssize_t)sizeof(MirrorDec) ||
+        t->tp_itemsize != 0 || (t->tp_flags & Py_TPFLAGS_HAVE_GC))
+        return 0;
+    static const char *samples[] = {"-1234.5600", "0", "-0", "0.00", "-0.05", "12", "12.", ".5", "007.10",
+                                    "999999999999999999", "-123456789012.345678", "100", "0.000", NULL};
+    for (int k = 0; samples[k] != NULL; k++) {
+        PyObject *text = PyUnicode_FromString(samples[k]);
+        if (text == NULL) return -1;
+        PyObject *slow = PyObject_CallOneArg(DecimalType, text);
+        PyObject *fast = slow == NULL ? NULL : fast_decimal(text);
+        Py_DECREF(text);
+        if (slow == NULL || fast == NULL) {
+            Py_XDECREF(slow);
+            if (PyErr_Occurred()) return -1;
+            return 0;
+        }
+        MirrorDec *m = (MirrorDec *)slow;
+        int same = Py_IS_TYPE(slow, t) && m->dec.data == m->data && m->dec.len == 1 && m->dec.alloc == 4 &&
+                   m->hash == -1 && m->dec.flags == ((MirrorDec *)fast)->dec.flags &&
+                   m->dec.exp == ((MirrorDec *)fast)->dec.exp && m->dec.digits == ((MirrorDec *)fast)->dec.digits &&
+                   m->data[0] == ((MirrorDec *)fast)->data[0];
+        PyObject *a = same ? PyObject_Str(slow) : NULL, *b = same ? PyObject_Str(fast) : NULL;
+        if (same) same = a != NULL && b != NULL && PyUnicode_Compare(a, b) == 0 &&
+                         PyObject_RichCompareBool(slow, fast, Py_EQ) == 1;
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        Py_DECREF(slow);
+        Py_DECREF(fast);
+        if (PyErr_Occurred()) return -1;
+        if (!same) return 0;
+    }
+    return 1;
+}
+
 /* project835._money: Decimal(e[n]), else values.money(seg, n, file_name) (which raises the located error) */
 static PyObject *money(ClaimsObject *c, PyObject *seg, PyObject *e, Py_ssize_t n) {
+    if (n < PyList_GET_SIZE(e) && fast_dec_ok) {
+        PyObject *d = fast_decimal(PyList_GET_ITEM(e, n));
+        if (d != NULL || PyErr_Occurred()) return d;
+    }
     if (n < PyList_GET_SIZE(e) && exact_decimal != NULL) {
         /* a context that traps every signal: its create_decimal is Decimal(text) exactly, or raises, and
            then the constructor below decides (it skips the constructor's keyword parsing and context look-up) */
@@ -1683,6 +1842,17 @@ static PyObject *setup_835(PyObject *self, PyObject *args) {
     Py_XSETREF(ccyymmdd_fn, Py_NewRef(cf));
     Py_XSETREF(ZERO, Py_NewRef(zero));
     Py_XSETREF(exact_decimal, exact == NULL || exact == Py_None ? NULL : Py_NewRef(exact));
+    fast_dec_ok = 0;
+    int ok = fast_decimal_check();
+    if (ok < 0) return NULL;
+    fast_dec_ok = ok;
+    Py_RETURN_NONE;
+}
+
+static PyObject *decimal_py(PyObject *self, PyObject *text) {
+    if (!fast_dec_ok) Py_RETURN_NONE;
+    PyObject *d = fast_decimal(text);
+    if (d != NULL || PyErr_Occurred()) return d;
     Py_RETURN_NONE;
 }
 
@@ -1694,6 +1864,8 @@ static PyObject *set_foreign(PyObject *self, PyObject *fn) {
 
 static PyMethodDef methods[] = {
     {"setup_835", setup_835, METH_VARARGS, "the record classes and value helpers of project835.py"},
+    {"decimal", decimal_py, METH_O, "the amount reader's Decimal(text) for plain amount text, else None "
+                                    "(None for all text when the in-place build is off: see setup_835)"},
     {"set_foreign", set_foreign, METH_O, "set the walker's foreign-separator rule (walk._foreign_separator)"},
     {NULL, NULL, 0, NULL},
 };
