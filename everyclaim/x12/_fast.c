@@ -15,6 +15,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <datetime.h>
 
 /* ------------------------------------------------------------------------------------------------ */
 /* small helpers                                                                                    */
@@ -86,26 +87,33 @@ static PyObject *ascii_value(const Py_UCS1 *s, Py_ssize_t n) {
     return v;
 }
 
-/* part.split(sep) for ASCII text and an ASCII separator (else NULL without an error: use str.split) */
+/* part.split(sep) for ASCII text and an ASCII separator, in one pass over the text (else NULL without
+   an error: str.split does it) */
+#define MAX_SPLIT 128
 static PyObject *split_ascii(PyObject *part, PyObject *sep) {
     if (!PyUnicode_IS_ASCII(part) || !PyUnicode_IS_ASCII(sep) || PyUnicode_GET_LENGTH(sep) != 1) return NULL;
     const Py_UCS1 *s = PyUnicode_1BYTE_DATA(part);
     Py_UCS1 c = PyUnicode_1BYTE_DATA(sep)[0];
-    Py_ssize_t n = PyUnicode_GET_LENGTH(part), count = 1;
-    for (const Py_UCS1 *p = s; (p = memchr(p, c, (size_t)(s + n - p))) != NULL; p++) count++;
-    PyObject *list = PyList_New(count);
-    if (list == NULL) return NULL;
-    Py_ssize_t start = 0, k = 0;
-    for (Py_ssize_t i = 0; k < count; i++) {
-        if (i == n || s[i] == c) {
-            PyObject *v = ascii_value(s + start, i - start);
-            if (v == NULL) {
-                Py_DECREF(list);
-                return NULL;
-            }
-            PyList_SET_ITEM(list, k++, v);
-            start = i + 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(part), ends[MAX_SPLIT];
+    int k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] == c) {
+            if (k == MAX_SPLIT - 1) return NULL;
+            ends[k++] = i;
         }
+    }
+    ends[k++] = n;
+    PyObject *list = PyList_New(k);
+    if (list == NULL) return NULL;
+    Py_ssize_t start = 0;
+    for (int j = 0; j < k; j++) {
+        PyObject *v = ascii_value(s + start, ends[j] - start);
+        if (v == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, j, v);
+        start = ends[j] + 1;
     }
     return list;
 }
@@ -1457,8 +1465,29 @@ static PyObject *money(ClaimsObject *c, PyObject *seg, PyObject *e, Py_ssize_t n
 }
 
 /* project835._date */
+static struct { uint64_t key; PyObject *date; } date_table[256];
+
 static PyObject *date_of(ClaimsObject *c, PyObject *seg, PyObject *e, Py_ssize_t n) {
     PyObject *raw = el_at(e, n);
+    if (PyUnicode_IS_ASCII(raw) && PyUnicode_GET_LENGTH(raw) == 8 && all_digits(PyUnicode_1BYTE_DATA(raw), 8)) {
+        /* values.ccyymmdd for ASCII digits: a real calendar date, else the Python path words it; the same
+           text (a claim's lines share their dates) gives the same date object from a small table */
+        const Py_UCS1 *s = PyUnicode_1BYTE_DATA(raw);
+        uint64_t key;
+        memcpy(&key, s, 8);
+        unsigned slot = (unsigned)((key * 0x9E3779B97F4A7C15ull) >> 56);
+        if (date_table[slot].key == key && date_table[slot].date != NULL) return Py_NewRef(date_table[slot].date);
+        int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+        int m = (s[4] - '0') * 10 + (s[5] - '0'), d = (s[6] - '0') * 10 + (s[7] - '0');
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= (m == 2 ? 28 + leap : DAYS[m])) {
+            PyObject *date = PyDate_FromDate(y, m, d);
+            if (date == NULL) return NULL;
+            Py_XSETREF(date_table[slot].date, Py_NewRef(date));
+            date_table[slot].key = key;
+            return date;
+        }
+    }
     PyObject *d = PyObject_CallOneArg(ccyymmdd_fn, raw);
     if (d == NULL) return NULL;
     if (d == Py_None && nonempty(raw)) {
@@ -1910,6 +1939,8 @@ PyMODINIT_FUNC PyInit__fast(void) {
     INTERN(K_151, "151");
     INTERN(K_472end, "472end");
     INTERN(K_0, "0");
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL) return NULL;
     if (PyType_Ready(&CheckType) < 0 || PyType_Ready(&WalkerType) < 0 || PyType_Ready(&SplitterType) < 0 ||
         PyType_Ready(&ClaimsType) < 0)
         return NULL;
