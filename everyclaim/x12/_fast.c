@@ -3,7 +3,7 @@
  * Three pieces, each doing exactly what its pure-Python twin does on the common case and handing every
  * other case back to Python (which stays the one place that decides and words findings and errors):
  *
- *   Splitter(parts, i, ws, sep, delims, index, Segment)     tokenize.py's per-chunk loop: segment texts to
+ *   Splitter(buf, pos, end, term, ws, sep, delims, index, Segment)   tokenize.py's per-chunk loop: text to
  *       Segment tuples, stopping before an ISA-like segment (the Python loop reads its delimiters)
  *   Check(max_n, need, dtp, specs)                          guide.py's generated ``ok`` as data
  *   Walker(walker, segments, Walked)                        walk.py's ``_Walker.run`` fast path: the
@@ -46,18 +46,6 @@ static PyObject *new_tuple_of(PyTypeObject *type, PyObject **items, Py_ssize_t n
     return t;
 }
 
-static int isa_like(PyObject *sid) {
-    /* sid == "ISA" or (len(sid) > 3 and sid.startswith("ISA") and not sid[3].isalnum()) */
-    Py_ssize_t n = PyUnicode_GET_LENGTH(sid);
-    if (n < 3) return 0;
-    int kind = PyUnicode_KIND(sid);
-    const void *d = PyUnicode_DATA(sid);
-    if (PyUnicode_READ(kind, d, 0) != 'I' || PyUnicode_READ(kind, d, 1) != 'S' || PyUnicode_READ(kind, d, 2) != 'A')
-        return 0;
-    if (n == 3) return 1;
-    return !Py_UNICODE_ISALNUM(PyUnicode_READ(kind, d, 3));
-}
-
 /* the layout characters (tokenize._layout_chars) are among these: most segments start and end elsewhere */
 static inline int maybe_layout(Py_UCS4 ch) { return ch <= ' ' || ch == 0x1a || ch == 0xa0; }
 
@@ -87,14 +75,11 @@ static PyObject *ascii_value(const Py_UCS1 *s, Py_ssize_t n) {
     return v;
 }
 
-/* part.split(sep) for ASCII text and an ASCII separator, in one pass over the text (else NULL without
-   an error: str.split does it) */
+/* s[0:n].split(c) for ASCII text, in one pass (NULL without an error past MAX_SPLIT elements: str.split
+   does it) */
 #define MAX_SPLIT 128
-static PyObject *split_ascii(PyObject *part, PyObject *sep) {
-    if (!PyUnicode_IS_ASCII(part) || !PyUnicode_IS_ASCII(sep) || PyUnicode_GET_LENGTH(sep) != 1) return NULL;
-    const Py_UCS1 *s = PyUnicode_1BYTE_DATA(part);
-    Py_UCS1 c = PyUnicode_1BYTE_DATA(sep)[0];
-    Py_ssize_t n = PyUnicode_GET_LENGTH(part), ends[MAX_SPLIT];
+static PyObject *split_span(const Py_UCS1 *s, Py_ssize_t n, Py_UCS1 c) {
+    Py_ssize_t ends[MAX_SPLIT];
     int k = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         if (s[i] == c) {
@@ -118,18 +103,20 @@ static PyObject *split_ascii(PyObject *part, PyObject *sep) {
     return list;
 }
 
-/* Splitter(parts, i, ws, sep, delims, index, Segment): iterates Segments from parts[i:], stopping before
-   an ISA-like segment; ``i`` and ``index`` then say where it stopped (one segment at a time, so what the
-   consumer is done with is freed at once, as in the generator) */
+/* Splitter(buf, pos, end, term, ws, sep, delims, index, Segment): iterates the Segments of buf[pos:end]
+   (segments end at ``term``, the last one at ``end``), stopping before an ISA-like segment; ``pos`` and
+   ``index`` then say where it stopped (one segment at a time, so what the consumer is done with is freed
+   at once). The text is split where it lies: no string per segment. */
 typedef struct {
     PyObject_HEAD
-    PyObject *parts, *ws, *sep, *delims, *sid;
+    PyObject *buf, *ws, *sep, *delims, *sid;
     PyTypeObject *segtype;
-    Py_ssize_t i, index;
+    Py_ssize_t pos, end, index;
+    Py_UCS4 term;
 } SplitterObject;
 
 static void splitter_dealloc(SplitterObject *o) {
-    Py_XDECREF(o->parts);
+    Py_XDECREF(o->buf);
     Py_XDECREF(o->ws);
     Py_XDECREF(o->sep);
     Py_XDECREF(o->delims);
@@ -139,60 +126,75 @@ static void splitter_dealloc(SplitterObject *o) {
 }
 
 static PyObject *splitter_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
-    PyObject *parts, *ws, *sep, *delims;
+    PyObject *buf, *term, *ws, *sep, *delims;
     PyTypeObject *segtype;
-    Py_ssize_t i, index;
-    if (!PyArg_ParseTuple(args, "O!nUUOnO!", &PyList_Type, &parts, &i, &ws, &sep, &delims, &index,
+    Py_ssize_t pos, end, index;
+    if (!PyArg_ParseTuple(args, "UnnUUUOnO!", &buf, &pos, &end, &term, &ws, &sep, &delims, &index,
                           &PyType_Type, &segtype))
         return NULL;
+    if (PyUnicode_GET_LENGTH(term) != 1 || PyUnicode_GET_LENGTH(sep) != 1) {
+        PyErr_SetString(PyExc_ValueError, "the terminator and the separator are one character each");
+        return NULL;
+    }
+    if (pos < 0 || end > PyUnicode_GET_LENGTH(buf) || pos > end) {
+        PyErr_SetString(PyExc_ValueError, "pos and end must lie within buf");
+        return NULL;
+    }
     SplitterObject *o = (SplitterObject *)type->tp_alloc(type, 0);
     if (o == NULL) return NULL;
-    o->parts = Py_NewRef(parts);
+    o->buf = Py_NewRef(buf);
     o->ws = Py_NewRef(ws);
     o->sep = Py_NewRef(sep);
     o->delims = Py_NewRef(delims);
     o->segtype = (PyTypeObject *)Py_NewRef(segtype);
     o->sid = Py_NewRef(S_empty);
-    o->i = i;
+    o->pos = pos;
+    o->end = end;
     o->index = index;
+    o->term = PyUnicode_READ_CHAR(term, 0);
     return (PyObject *)o;
 }
 
 static PyObject *splitter_next(SplitterObject *o) {
-    PyObject *parts = o->parts, *ws = o->ws;
-    Py_ssize_t n = PyList_GET_SIZE(parts);
-    for (; o->i < n; o->i++) {
-        PyObject *part = PyList_GET_ITEM(parts, o->i);
-        if (!PyUnicode_Check(part)) {
-            PyErr_SetString(PyExc_TypeError, "segment text must be str");
-            return NULL;
+    PyObject *buf = o->buf, *ws = o->ws;
+    int kind = PyUnicode_KIND(buf);
+    const void *data = PyUnicode_DATA(buf);
+    Py_UCS4 c = PyUnicode_READ_CHAR(o->sep, 0);
+    int ascii = PyUnicode_IS_ASCII(buf) && c < 128;
+    while (o->pos < o->end) {
+        Py_ssize_t a = o->pos, t, b, next;
+        if (ascii) {
+            const Py_UCS1 *p = memchr((const Py_UCS1 *)data + a, (int)o->term, (size_t)(o->end - a));
+            t = p == NULL ? -1 : p - (const Py_UCS1 *)data;
+        } else {
+            t = PyUnicode_FindChar(buf, o->term, a, o->end, 1);
+            if (t == -2) return NULL;
         }
-        Py_ssize_t len = PyUnicode_GET_LENGTH(part);
-        if (len == 0) continue;
-        Py_INCREF(part);
-        int kind = PyUnicode_KIND(part);
-        const void *data = PyUnicode_DATA(part);
-        Py_UCS4 first = PyUnicode_READ(kind, data, 0), last = PyUnicode_READ(kind, data, len - 1);
-        if ((maybe_layout(first) && contains_char(ws, first)) || (maybe_layout(last) && contains_char(ws, last))) {
-            PyObject *stripped = PyObject_CallMethodOneArg(part, S_strip, ws);
+        b = t < 0 ? o->end : t;
+        next = t < 0 ? o->end : t + 1;
+        /* part.strip(ws) */
+        while (a < b && maybe_layout(PyUnicode_READ(kind, data, a)) && contains_char(ws, PyUnicode_READ(kind, data, a))) a++;
+        while (b > a && maybe_layout(PyUnicode_READ(kind, data, b - 1)) && contains_char(ws, PyUnicode_READ(kind, data, b - 1))) b--;
+        if (a == b) {
+            o->pos = next;
+            continue;
+        }
+        /* an ISA-like id ("ISA", or "ISA" and a character that is not alphanumeric): the Python loop reads
+           its delimiters; pos stays at the segment's start */
+        if (b - a >= 3 && PyUnicode_READ(kind, data, a) == 'I' && PyUnicode_READ(kind, data, a + 1) == 'S' &&
+            PyUnicode_READ(kind, data, a + 2) == 'A' && (b - a == 3 || !Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, a + 3))))
+            return NULL;
+        PyObject *els = ascii ? split_span((const Py_UCS1 *)data + a, b - a, (Py_UCS1)c) : NULL;
+        if (els == NULL) {
+            if (PyErr_Occurred()) return NULL;
+            PyObject *part = PyUnicode_Substring(buf, a, b);
+            if (part == NULL) return NULL;
+            els = PyUnicode_Split(part, o->sep, -1);
             Py_DECREF(part);
-            if (stripped == NULL) return NULL;
-            part = stripped;
-            if (PyUnicode_GET_LENGTH(part) == 0) {
-                Py_DECREF(part);
-                continue;
-            }
+            if (els == NULL) return NULL;
         }
-        PyObject *els = split_ascii(part, o->sep);
-        if (els == NULL && !PyErr_Occurred()) els = PyUnicode_Split(part, o->sep, -1);
-        Py_DECREF(part);
-        if (els == NULL) return NULL;
         PyObject *sid = PyList_GET_ITEM(els, 0);
-        if (isa_like(sid)) {  /* the Python loop reads this ISA's delimiters */
-            Py_DECREF(els);
-            return NULL;
-        }
-        o->i++;
+        o->pos = next;
         o->index++;
         PyObject *items[4];
         items[0] = PyLong_FromSsize_t(o->index);
@@ -216,7 +218,7 @@ static PyObject *splitter_next(SplitterObject *o) {
 }
 
 static PyMemberDef splitter_members[] = {
-    {"i", T_PYSSIZET, offsetof(SplitterObject, i), READONLY, "where it stopped in parts"},
+    {"pos", T_PYSSIZET, offsetof(SplitterObject, pos), READONLY, "where it stopped in buf"},
     {"index", T_PYSSIZET, offsetof(SplitterObject, index), READONLY, "the last segment index"},
     {"sid", T_OBJECT, offsetof(SplitterObject, sid), READONLY, "the last segment id"},
     {NULL},
@@ -231,7 +233,7 @@ static PyTypeObject SplitterType = {
     .tp_iternext = (iternextfunc)splitter_next,
     .tp_members = splitter_members,
     .tp_new = splitter_new,
-    .tp_doc = "Splitter(parts, i, ws, sep, delims, index, Segment): tokenize.py's loop up to an ISA",
+    .tp_doc = "Splitter(buf, pos, end, term, ws, sep, delims, index, Segment): tokenize.py's loop up to an ISA",
 };
 
 /* ------------------------------------------------------------------------------------------------ */

@@ -197,8 +197,11 @@ def _segments(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iter
 
 
 def _runs(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iterator[Iterable[Segment]]:
-    """Runs of segments: the compiled splitter over the parts up to the next ISA-like segment, and each
-    segment the Python loop splits (an ISA, or all of them without the compiled core) on its own."""
+    """Runs of segments: the compiled splitter over the text up to the next ISA-like segment, and each
+    segment the Python loop splits (an ISA, or all of them without the compiled core) on its own.
+
+    ``buf`` holds the text not yet split; only the part up to its last segment terminator is split (the
+    rest waits for the next chunk), all of it at the end of the input."""
     buf, eof = "", False
     while len(buf) < _HEADER_CHARS and not eof:
         nxt = next(chunks, None)
@@ -212,21 +215,22 @@ def _runs(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iterator
     while True:
         term, sep = d.segment, d.element
         ws = _layout_chars(d)
-        parts = buf.split(term)
-        buf = "" if eof else parts.pop()
-        resync = False
-        i, n = 0, len(parts)
-        while i < n:
+        end = len(buf) if eof else buf.rfind(term) + 1
+        pos, resync = 0, False
+        while pos < end:
             if split is not None:  # the compiled loop, up to the next ISA-like segment (same results)
-                it = split(parts, i, ws, sep, d, index, Segment)
+                it = split(buf, pos, end, term, ws, sep, d, index, Segment)
                 yield it  # consumed before this generator resumes
                 if it.index != index:
                     sid = it.sid
-                i, index = it.i, it.index
-                if i >= n:
+                pos, index = it.pos, it.index
+                if pos >= end:
                     break
-            part = parts[i]
-            i += 1
+            start = pos
+            stop = buf.find(term, pos, end)
+            if stop < 0:
+                stop = end
+            part, pos = buf[pos:stop], stop + 1
             if part and (part[0] in ws or part[-1] in ws):
                 part = part.strip(ws)
             if not part:
@@ -237,8 +241,8 @@ def _runs(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iterator
                 # a later ISA may declare other delimiters (its element separator is not ours: "ISA|00|...")
                 nd = _isa_delimiters(part + term, name, index + 1, d)
                 if nd.segment != term or nd.element != sep:
-                    # re-split the rest with the new delimiters (at the end of input ``buf`` holds nothing)
-                    buf = term.join([part, *parts[i:]] + ([] if eof else [buf]))
+                    # split the rest again with the new delimiters
+                    buf = buf[start:]
                     d, resync = nd, True
                     break
                 if nd != d:
@@ -248,10 +252,12 @@ def _runs(chunks: Iterator[str], name: str, findings: list[Problem]) -> Iterator
         if resync:
             continue
         if eof:
-            if parts and parts[-1].strip(ws):
+            last = buf.rfind(term)
+            if buf[last + 1 :].strip(ws):
                 findings.append(Problem("X12-NO-TERMINATOR", "finding", f"the last segment ({sid}) has no "
                                         f"segment terminator {term!r}", name, index, sid, 0, "TA1-023"))
             return
+        buf = buf[end:]
         nxt = next(chunks, None)
         if nxt is None:
             eof = True
