@@ -125,6 +125,37 @@ static void splitter_dealloc(SplitterObject *o) {
     Py_TYPE(o)->tp_free((PyObject *)o);
 }
 
+/* Delimiters (a frozen dataclass of four str) cannot be part of a reference cycle: untracked by the cyclic
+   GC, the segments holding them are untracked too (millions of objects it need not walk). Anything
+   else stays tracked. */
+static int untrack_delimiters(PyObject *d) {
+    static const char *names[] = {"element", "component", "repetition", "segment"};
+    PyObject *dict = PyObject_GenericGetDict(d, NULL);
+    if (dict != NULL) { /* a __dict__ could hold anything */
+        Py_DECREF(dict);
+        return 0;
+    }
+    PyErr_Clear();
+    for (int k = 0; k < 4; k++) {
+        PyObject *v = PyObject_GetAttrString(d, names[k]);
+        if (v == NULL) {
+            PyErr_Clear();
+            return 0;
+        }
+        int exact = PyUnicode_CheckExact(v);
+        Py_DECREF(v);
+        if (!exact) return 0;
+    }
+    PyObject *frozen = PyObject_GetAttrString((PyObject *)Py_TYPE(d), "__slots__");
+    if (frozen == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    Py_DECREF(frozen);
+    PyObject_GC_UnTrack(d);
+    return 0;
+}
+
 static PyObject *splitter_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     PyObject *buf, *term, *ws, *sep, *delims;
     PyTypeObject *segtype;
@@ -152,7 +183,33 @@ static PyObject *splitter_new(PyTypeObject *type, PyObject *args, PyObject *kw) 
     o->end = end;
     o->index = index;
     o->term = PyUnicode_READ_CHAR(term, 0);
+    if (PyObject_GC_IsTracked(delims) && untrack_delimiters(delims) < 0) {
+        Py_DECREF(o);
+        return NULL;
+    }
     return (PyObject *)o;
+}
+
+/* A Segment the walker let go of while nothing else held it (most segments of an 835's claims: their
+   values are taken and the segment dropped), emptied and kept for the splitter's next segment, as
+   CPython's zip() reuses its result tuple: one allocation and one deallocation less per segment. */
+static PyObject *spare_seg;
+
+static void release_segment(PyObject *seg) {
+    if (seg == NULL) return;
+    if (spare_seg == NULL && Py_REFCNT(seg) == 1 && PyTuple_Check(seg) && PyTuple_GET_SIZE(seg) == 4 &&
+        !PyTuple_CheckExact(seg) && !PyObject_GC_IsTracked(seg)) {
+        for (int k = 0; k < 4; k++) {
+            PyObject *item = PyTuple_GET_ITEM(seg, k);
+            PyTuple_SET_ITEM(seg, k, NULL);
+            Py_XDECREF(item);
+        }
+        if (spare_seg == NULL && Py_REFCNT(seg) == 1) { /* (freeing the items ran no code that took it) */
+            spare_seg = seg;
+            return;
+        }
+    }
+    Py_DECREF(seg);
 }
 
 static PyObject *splitter_next(SplitterObject *o) {
@@ -210,6 +267,12 @@ static PyObject *splitter_next(SplitterObject *o) {
         PyObject_GC_UnTrack(els);
         items[2] = els;
         items[3] = Py_NewRef(o->delims);
+        if (spare_seg != NULL && Py_IS_TYPE(spare_seg, o->segtype) && !PyObject_GC_IsTracked(o->delims)) {
+            PyObject *seg = spare_seg; /* the walker's last segment, which nothing else held (see release_segment) */
+            spare_seg = NULL;
+            for (int k = 0; k < 4; k++) PyTuple_SET_ITEM(seg, k, items[k]);
+            return seg;
+        }
         PyObject *seg = new_tuple_of(o->segtype, items, 4);
         if (seg != NULL && !PyObject_GC_IsTracked(o->delims)) PyObject_GC_UnTrack(seg);
         return seg;
@@ -929,7 +992,9 @@ static PyObject *walker_step(WalkerObject *w) {
         Py_DECREF(r);
         return NULL;
     }
-    Py_XSETREF(w->last, seg); /* owns seg; borrowed below */
+    PyObject *old = w->last;
+    w->last = seg; /* owns seg; borrowed below */
+    release_segment(old);
     if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) != 4) {
         PyErr_SetString(PyExc_TypeError, "a Segment is expected");
         return NULL;
