@@ -9,13 +9,14 @@ subprocess (so peak RSS is per step) and prints:
   (a) a bare segment split (the floor: ``text.split("~")`` and ``split("*")`` per segment), MB/s
   (b) tokenize (``everyclaim.x12.tokenize``), MB/s
   (c) tokenize + walk (the validating walker), MB/s
-  (d) read into records (``everyclaim.x12.read``), MB/s and claims/s
+  (d) read into records (``everyclaim.x12.read``), MB/s and claims/s: the median of ``--repeat`` runs
   (e) read + post into a fresh SQLite ledger (``everyclaim.ingest.pipeline.ingest``), claims/s: the
       median of ``--repeat`` runs (3), by wall time (it reads on one thread and writes on another)
   (f) peak RSS of (d) and (e) on a ~10 MB and the full file: it must stay flat (streaming)
   (g) oxedi (Rust core, from PyPI) on the same file, and the ratio to (d)
 
-Goals (the issue): validated reading >= 35 MB/s; reading + posting >= 20k claims/s; flat memory.
+Goals (the issue): validated reading >= 35 MB/s; reading + posting >= 20k claims/s; flat memory. Both
+are judged on the median run's wall time (this machine's speed varies from run to run).
 ``--quick`` (10k claims) is the CI smoke run.
 """
 
@@ -269,6 +270,11 @@ def child(name: str, path: Path) -> None:
     print(json.dumps(out))
 
 
+def _ratio(ours: float, theirs: float) -> str:
+    """``"is 1.2x faster"`` / ``"is 1.3x slower"`` by the times of the same work."""
+    return f"is {theirs / ours:.1f}x faster" if ours < theirs else f"is {ours / theirs:.1f}x slower"
+
+
 def run_step(name: str, path: Path, extra_env: dict[str, str] | None = None) -> dict[str, object] | None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), **(extra_env or {}))
     proc = subprocess.run([sys.executable, __file__, "--step", name, str(path)], capture_output=True, text=True,
@@ -305,9 +311,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also run (e) on PostgreSQL: a server URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/"
                          "postgres); each run creates its own database there and drops it after")
     ap.add_argument("--repeat", type=int, default=3,
-                    help="runs of (e), each in a fresh process and ledger; the median is reported (default 3): "
-                         "on SQLite it reads on one thread and writes on another, so its wall time varies "
-                         "with what the second core is doing")
+                    help="runs of (d) and (e), each in a fresh process (and ledger); the median is reported "
+                         "(default 3): this machine's speed varies from run to run, and (e) on SQLite reads on "
+                         "one thread and writes on another, so its wall time varies with the second core")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     ap.add_argument("file", nargs="?", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -339,12 +345,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if name not in only:
             continue
-        runs = [run_step(name, path) for _ in range(max(1, args.repeat) if name == "post" else 1)]
+        runs = [run_step(name, path) for _ in range(max(1, args.repeat) if name in ("read", "post") else 1)]
         if any(r is None for r in runs):
             continue
         r = results[name] = median_run(runs)  # type: ignore[arg-type]
         if len(runs) > 1:
-            print(f"  (e) {len(runs)} runs: " + ", ".join(f"{float(x['seconds']):.2f} s" for x in runs)  # type: ignore[index]
+            print(f"  {labels[name][:3]} {len(runs)} runs: " + ", ".join(f"{float(x['seconds']):.2f} s" for x in runs)  # type: ignore[index]
                   + " wall; the median follows")
         sec, cpu = float(r["seconds"]), float(r["cpu"])  # type: ignore[arg-type]
         line = f"  {labels[name]:<26} {mb / sec:7.1f} MB/s  {sec:6.2f} s  (cpu {cpu:6.2f} s: {mb / cpu:5.1f} MB/s)"
@@ -357,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
             line += f"  [{r['findings']} findings]"
         print(line, flush=True)
     if "read" in results:
-        rate = mb / min(float(results["read"]["seconds"]), float(results["read"]["cpu"]))  # type: ignore[arg-type]
+        rate = mb / float(results["read"]["seconds"])  # type: ignore[arg-type] - the median run's wall time
         print(f"  goal: validated reading >= {GOAL_MBS:.0f} MB/s: {'met' if rate >= GOAL_MBS else 'NOT met'} ({rate:.1f})")
     if "post" in results:  # wall time: the step uses both cores, so its CPU time exceeds it
         rate = float(results["post"]["claims"]) / float(results["post"]["seconds"])  # type: ignore[arg-type]
@@ -390,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
                 if "read" in results:
                     ours, ours_cpu = float(results["read"]["seconds"]), float(results["read"]["cpu"])  # type: ignore[arg-type]
-                    print(f"      everyclaim read is {ours / sec:.1f}x slower than oxedi (cpu: {ours_cpu / cpu:.1f}x)")
+                    print(f"      everyclaim read {_ratio(ours, sec)} than oxedi (cpu: {_ratio(ours_cpu, cpu)})")
     return 0
 
 
