@@ -8,11 +8,13 @@
  *                                  gives each new connection the SQL function everyclaim_attach()
  *     cur.execute("SELECT everyclaim_attach()")   notes that connection for the calling thread
  *     conn = connection()          that connection, as an opaque handle (valid while the caller keeps
- *                                  the Python connection checked out)
+ *                                  the Python connection checked out) that keeps the statements it
+ *                                  prepared until it is freed
  *     page = Page([(sql, rows), ...])   the values read off the row tuples (needs the GIL)
- *     page.insert(conn)            for each batch in order, prepares ``sql`` (one row of ? parameters)
- *                                  and steps it once per row: int -> INTEGER, float -> REAL,
- *                                  str -> TEXT, None -> NULL, all without the GIL
+ *     page.insert(conn)            for each batch in order, inserts its rows 32 at a time through ``sql``
+ *                                  widened to 32 rows of ? parameters (the rest one at a time):
+ *                                  int -> INTEGER, float -> REAL, str -> TEXT, None -> NULL, all
+ *                                  without the GIL
  *
  * Reading the values and inserting them are apart so that a writer thread needs the GIL once per page:
  * the reading thread builds the Page, the writer only inserts it (post.py's _Writer).
@@ -25,10 +27,10 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <sqlite3.h>
+#include <string.h>
 
 static _Thread_local sqlite3 *attached;
 static PyObject *IntegrityError, *OperationalError;
-static const char *CAPSULE = "everyclaim.ledger._sqlite.connection";
 
 static void attach_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     (void)argc;
@@ -57,6 +59,52 @@ static PyObject *register_py(PyObject *self, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+/* the handle: the connection and the statements prepared on it for the pages of one file (kept between
+   pages, finalized with the handle: a statement of 64 rows costs more to prepare than to run once) */
+#define MAX_STMTS 16
+typedef struct {
+    PyObject_HEAD
+    sqlite3 *db;
+    int n;
+    char *sql[MAX_STMTS];
+    sqlite3_stmt *stmt[MAX_STMTS];
+} ConnObject;
+
+static void conn_dealloc(ConnObject *c) {
+    for (int i = 0; i < c->n; i++) {
+        sqlite3_finalize(c->stmt[i]);
+        sqlite3_free(c->sql[i]);
+    }
+    Py_TYPE(c)->tp_free((PyObject *)c);
+}
+
+static PyTypeObject ConnType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "everyclaim.ledger._sqlite.Connection",
+    .tp_basicsize = sizeof(ConnObject),
+    .tp_dealloc = (destructor)conn_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "a SQLite connection's handle and its prepared statements (from connection())",
+};
+
+/* the statement for ``sql`` (prepared once per handle; a full cache prepares without keeping) */
+static int statement(ConnObject *c, const char *sql, sqlite3_stmt **out, int *kept) {
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->sql[i], sql) == 0) {
+            *out = c->stmt[i];
+            *kept = 1;
+            return SQLITE_OK;
+        }
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    *kept = 0;
+    if (rc != SQLITE_OK || c->n == MAX_STMTS) return rc;
+    char *copy = sqlite3_mprintf("%s", sql);
+    if (copy == NULL) return rc;
+    c->sql[c->n] = copy;
+    c->stmt[c->n++] = *out;
+    *kept = 1;
+    return rc;
+}
+
 static PyObject *connection_py(PyObject *self, PyObject *unused) {
     sqlite3 *db = attached;
     attached = NULL;
@@ -64,7 +112,11 @@ static PyObject *connection_py(PyObject *self, PyObject *unused) {
         PyErr_SetString(PyExc_RuntimeError, "no connection: run SELECT everyclaim_attach() on it first");
         return NULL;
     }
-    return PyCapsule_New(db, CAPSULE, NULL);
+    ConnObject *c = PyObject_New(ConnObject, &ConnType);
+    if (c == NULL) return NULL;
+    c->db = db;
+    c->n = 0;
+    return (PyObject *)c;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -219,30 +271,80 @@ static int bind(sqlite3_stmt *stmt, int i, const Value *v) {
     }
 }
 
-static int step_batch(sqlite3 *db, const Batch *b) {
+/* ``sql`` (one row of ? after " VALUES ") with ``k`` rows: a statement that inserts k rows per step, so
+   the statement's own work (opening the table's and its indexes' cursors, foreign-key set-up) is done once
+   for k rows; NULL when out of memory or not of that form */
+static char *rows_sql(const char *sql, int k) {
+    const char *values = strstr(sql, " VALUES (");
+    if (values == NULL) return NULL;
+    const char *group = values + 8;
+    size_t head = (size_t)(group - sql), glen = strlen(group);
+    char *out = sqlite3_malloc64(head + (glen + 2) * (size_t)k + 1);
+    if (out == NULL) return NULL;
+    memcpy(out, sql, head);
+    char *w = out + head;
+    for (int i = 0; i < k; i++) {
+        if (i) {
+            *w++ = ',';
+            *w++ = ' ';
+        }
+        memcpy(w, group, glen);
+        w += glen;
+    }
+    *w = '\0';
+    return out;
+}
+
+#define ROWS_PER_STEP 32
+
+static int step_rows(ConnObject *c, const char *sql, const Batch *b, Py_ssize_t *r, int k) {
+    /* rows r.. of b, k per step, while k of them are left */
     sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2(db, b->sql, -1, &stmt, NULL);
-    if (rc == SQLITE_OK && sqlite3_bind_parameter_count(stmt) != b->width) rc = SQLITE_RANGE;
-    for (Py_ssize_t r = 0; r < b->n && rc == SQLITE_OK; r++) {
-        for (int j = 0; j < b->width && rc == SQLITE_OK; j++) rc = bind(stmt, j + 1, &b->vals[r * b->width + j]);
+    int kept = 0;
+    int rc = statement(c, sql, &stmt, &kept);
+    if (rc == SQLITE_OK && sqlite3_bind_parameter_count(stmt) != b->width * k) rc = SQLITE_RANGE;
+    while (rc == SQLITE_OK && b->n - *r >= k) {
+        const Value *v = &b->vals[*r * b->width];
+        for (int j = 0; j < b->width * k && rc == SQLITE_OK; j++) rc = bind(stmt, j + 1, &v[j]);
         if (rc != SQLITE_OK) break;
         rc = sqlite3_step(stmt);
         if (rc != SQLITE_DONE) break;
         rc = sqlite3_reset(stmt);
+        *r += k;
     }
-    if (stmt != NULL) sqlite3_finalize(stmt); /* keeps the error code and message of the failed call */
+    if (stmt != NULL) {
+        if (rc != SQLITE_OK) sqlite3_reset(stmt); /* a kept statement must not stay busy; keeps the error */
+        sqlite3_clear_bindings(stmt);              /* no pointer into this page's strings outlives it */
+        if (!kept) sqlite3_finalize(stmt);
+    }
+    return rc;
+}
+
+static int step_batch(ConnObject *c, const Batch *b) {
+    Py_ssize_t r = 0;
+    int rc = SQLITE_OK;
+    if (b->n >= ROWS_PER_STEP && b->width * ROWS_PER_STEP <= 32766) {
+        char *many = rows_sql(b->sql, ROWS_PER_STEP);
+        if (many == NULL) return SQLITE_NOMEM;
+        rc = step_rows(c, many, b, &r, ROWS_PER_STEP);
+        sqlite3_free(many);
+    }
+    if (rc == SQLITE_OK && r < b->n) rc = step_rows(c, b->sql, b, &r, 1);
     return rc;
 }
 
 /* page.insert(connection) -> rows inserted */
 static PyObject *page_insert(PageObject *p, PyObject *handle) {
-    sqlite3 *db = PyCapsule_GetPointer(handle, CAPSULE);
-    if (db == NULL) return NULL;
+    if (!Py_IS_TYPE(handle, &ConnType)) {
+        PyErr_SetString(PyExc_TypeError, "insert() takes the handle connection() gave");
+        return NULL;
+    }
+    ConnObject *c = (ConnObject *)handle;
     int rc = SQLITE_OK;
     char *msg = NULL;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < p->nb && rc == SQLITE_OK; i++) rc = step_batch(db, &p->bs[i]);
-    if (rc != SQLITE_OK) msg = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    for (Py_ssize_t i = 0; i < p->nb && rc == SQLITE_OK; i++) rc = step_batch(c, &p->bs[i]);
+    if (rc != SQLITE_OK) msg = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
     Py_END_ALLOW_THREADS
     if (rc != SQLITE_OK) {
         PyErr_SetString((rc & 0xff) == SQLITE_CONSTRAINT ? IntegrityError : OperationalError,
@@ -287,7 +389,7 @@ PyMODINIT_FUNC PyInit__sqlite(void) {
     OperationalError = PyObject_GetAttrString(sqlite3_mod, "OperationalError");
     Py_DECREF(sqlite3_mod);
     if (IntegrityError == NULL || OperationalError == NULL) return NULL;
-    if (PyType_Ready(&PageType) < 0) return NULL;
+    if (PyType_Ready(&PageType) < 0 || PyType_Ready(&ConnType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moddef);
     if (m == NULL) return NULL;
     if (PyModule_AddObjectRef(m, "Page", (PyObject *)&PageType) < 0) {

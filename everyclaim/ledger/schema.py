@@ -55,13 +55,14 @@ def _pk() -> sa.Column:
     return sa.Column("id", Id, primary_key=True, autoincrement=True)
 
 
-def _ref(table: str, nullable: bool = False, ondelete: str | None = "CASCADE", name: str = "") -> sa.Column:
+def _ref(table: str, nullable: bool = False, ondelete: str | None = "CASCADE", name: str = "",
+         index: bool = True) -> sa.Column:
     return sa.Column(
         name or f"{table[:-1]}_id",
         Id,
         sa.ForeignKey(f"{table}.id", ondelete=ondelete),
         nullable=nullable,
-        index=True,
+        index=index,
     )
 
 
@@ -304,7 +305,8 @@ adjustments = sa.Table(
     metadata,
     _pk(),
     _ref("claim_payments"),
-    _ref("line_payments", nullable=True),
+    # rows are read by claim payment and grouped by line in memory: no index on the line (migration 0010)
+    _ref("line_payments", nullable=True, index=False),
     sa.Column("level", sa.String(), nullable=False),  # claim | line
     sa.Column("group_code", sa.String(), nullable=False),
     sa.Column("carc", sa.String(), nullable=False),
@@ -317,7 +319,8 @@ remarks = sa.Table(
     metadata,
     _pk(),
     _ref("claim_payments"),
-    _ref("line_payments", nullable=True),
+    # rows are read by claim payment and grouped by line in memory: no index on the line (migration 0010)
+    _ref("line_payments", nullable=True, index=False),
     sa.Column("qualifier", sa.String(), nullable=False),  # HE (LQ), MOA, MIA, RX
     sa.Column("code", sa.String(), nullable=False),  # read by claim payment: no index (migration 0009)
 )
