@@ -10,10 +10,11 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
+        # both include everyclaim/_decimal.h (Decimals read and built in place)
         Extension("everyclaim.x12._fast", ["everyclaim/x12/_fast.c"], optional=True,
-                  extra_compile_args=["-O2"]),
+                  extra_compile_args=["-O2"], depends=["everyclaim/_decimal.h"]),
         Extension("everyclaim.ledger._rows", ["everyclaim/ledger/_rows.c"], optional=True,
-                  extra_compile_args=["-O2"]),
+                  extra_compile_args=["-O2"], depends=["everyclaim/_decimal.h"]),
         # links the system's SQLite (libsqlite3-dev), the library Python's sqlite3 module loads
         Extension("everyclaim.ledger._sqlite", ["everyclaim/ledger/_sqlite.c"], optional=True,
                   extra_compile_args=["-O2"], libraries=["sqlite3"]),

@@ -144,6 +144,7 @@ def test_the_bench_generator_file_posts_the_same_rows(engine: sa.Engine, tmp_pat
                  st.sampled_from(["0", "-0.00", "1E+2", "12.340", "12.345", "0E-8", "123456789012345.67",
                                   "1234567890123456.78", "-0.5"]).map(D)))
 def test_the_builders_cents_are_to_cents(amount: Decimal) -> None:
+    """Read in place off the Decimal (everyclaim/_decimal.h) or through its text, the cents are to_cents'."""
     def outcome(f):  # noqa: ANN001, ANN202
         try:
             return f(amount)
@@ -151,6 +152,12 @@ def test_the_builders_cents_are_to_cents(amount: Decimal) -> None:
             return (type(exc), str(exc))
 
     assert outcome(lambda a: ledger_post._rows.cents(a, to_cents)) == outcome(to_cents)
+
+
+def test_the_builders_cents_are_read_in_place_on_this_python() -> None:
+    """setup() checked the Decimal layout against the constructor's and turned the in-place read on
+    (were it off, the cents would still be right, only slower: this says which)."""
+    assert ledger_post._rows.in_place()
 
 
 def test_sqlite_connections_take_rows_through_the_compiled_insert(engine: sa.Engine) -> None:

@@ -20,7 +20,10 @@
 #include <Python.h>
 #include <datetime.h>
 
+#include "../_decimal.h"
+
 static PyObject *DecimalType, *HUNDRED;
+static int fast_dec_ok; /* dec_layout_ok(Decimal), set by setup() */
 static PyObject *A_lines, *A_adjustments, *A_remarks, *A_patient, *A_insured, *A_name, *A_first, *A_id, *A_pcn,
     *A_status, *A_charge, *A_paid, *A_patient_responsibility, *A_coverage_amount, *A_claim_filing,
     *A_payer_claim_control, *A_facility_code, *A_frequency, *A_drg, *A_statement_from, *A_statement_to,
@@ -98,6 +101,8 @@ static PyObject *cents_from_str(PyObject *str) {
 static PyObject *cents(PyObject *v, PyObject *to_cents) {
     if (v == Py_None) return Py_NewRef(Py_None);
     if (Py_TYPE(v) == (PyTypeObject *)DecimalType) {
+        long long whole;
+        if (fast_dec_ok && dec_cents(v, &whole)) return PyLong_FromLongLong(whole);
         PyObject *str = PyObject_Str(v);
         if (str == NULL) return NULL;
         PyObject *c = cents_from_str(str);
@@ -513,6 +518,10 @@ static PyObject *setup(PyObject *self, PyObject *dec) {
     PyObject *h = PyObject_CallFunction(dec, "i", 100);
     if (h == NULL) return NULL;
     Py_XSETREF(HUNDRED, h);
+    fast_dec_ok = 0;
+    int ok = dec_layout_ok(dec);
+    if (ok < 0) return NULL;
+    fast_dec_ok = ok;
     Py_RETURN_NONE;
 }
 
@@ -522,7 +531,10 @@ static PyObject *cents_py(PyObject *self, PyObject *args) {
     return cents(v, to_cents);
 }
 
+static PyObject *in_place_py(PyObject *self, PyObject *unused) { return PyBool_FromLong(fast_dec_ok); }
+
 static PyMethodDef methods[] = {
+    {"in_place", in_place_py, METH_NOARGS, "whether cents are read off Decimals in place (see _decimal.h)"},
     {"cents", cents_py, METH_VARARGS, "cents(amount, to_cents): the builder's exact cents (for tests)"},
     {"rows_835", rows_835, METH_VARARGS,
      "rows_835(batch, ids, line_ids, rid, payer_id, file_id, to_cents[, sqlite]) -> (payments, lines, adjustments, "

@@ -17,6 +17,8 @@
 #include <structmember.h>
 #include <datetime.h>
 
+#include "../_decimal.h"
+
 /* ------------------------------------------------------------------------------------------------ */
 /* small helpers                                                                                    */
 /* ------------------------------------------------------------------------------------------------ */
@@ -1404,104 +1406,11 @@ static inline PyObject *el_at(PyObject *e, Py_ssize_t n) {
 
 static inline int nonempty(PyObject *v) { return PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) > 0; }
 
-/* A Decimal built in place from plain text ("-", digits, one "."; at most 18 significant digits): the
-   _decimal module's object is a header, a hash and an mpd_t whose coefficient (one 64-bit word below
-   10**19) lives in the object itself. Parsing here takes ~1/10 of the constructor's work (the bench file
-   has ~20 amounts a claim). setup_835 checks this layout against Decimals the constructor made, and the
-   results against the constructor's on sample texts; on any difference (another Python, a debug build)
-   the fast path stays off and the constructor does all of it. */
-typedef struct {
-    uint8_t flags;
-    Py_ssize_t exp, digits, len, alloc;
-    uint64_t *data;
-} MirrorMpd;
+static int fast_dec_ok; /* dec_layout_ok(Decimal), set by setup_835 */
 
-typedef struct {
-    PyObject_HEAD
-    Py_hash_t hash;
-    MirrorMpd dec;
-    uint64_t data[4];
-} MirrorDec;
-
-enum { MPD_NEG_ = 1, MPD_STATIC_ = 16, MPD_STATIC_DATA_ = 32 };
-static int fast_dec_ok;
-
-/* Decimal(v) for plain amount text, NULL (no exception) for anything else, or NULL with MemoryError */
 static PyObject *fast_decimal(PyObject *v) {
     if (!PyUnicode_Check(v) || !PyUnicode_IS_ASCII(v)) return NULL;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(v), i = 0;
-    const Py_UCS1 *s = PyUnicode_1BYTE_DATA(v);
-    int neg = 0, nd = 0, any = 0;
-    Py_ssize_t frac = -1;
-    uint64_t coef = 0;
-    if (n > 0 && s[0] == '-') {
-        neg = 1;
-        i = 1;
-    }
-    for (; i < n; i++) {
-        Py_UCS1 ch = s[i];
-        if (ch >= '0' && ch <= '9') {
-            any = 1;
-            if (frac >= 0) frac++;
-            if (coef == 0 && ch == '0') continue; /* a leading zero */
-            if (++nd > 18) return NULL;
-            coef = coef * 10 + (uint64_t)(ch - '0');
-        } else if (ch == '.' && frac < 0) {
-            frac = 0;
-        } else {
-            return NULL;
-        }
-    }
-    if (!any) return NULL;
-    MirrorDec *d = PyObject_New(MirrorDec, (PyTypeObject *)DecimalType);
-    if (d == NULL) return NULL;
-    d->hash = -1;
-    d->dec.flags = (uint8_t)(MPD_STATIC_ | MPD_STATIC_DATA_ | (neg ? MPD_NEG_ : 0));
-    d->dec.exp = frac < 0 ? 0 : -frac;
-    d->dec.digits = nd ? nd : 1;
-    d->dec.len = 1;
-    d->dec.alloc = 4;
-    d->dec.data = d->data;
-    d->data[0] = coef;
-    return (PyObject *)d;
-}
-
-/* 1 when fast_decimal may be used: the layout of Decimals the constructor made is the one above, and
-   fast_decimal gives what the constructor gives (equal value, equal text) on sample texts */
-static int fast_decimal_check(void) {
-    PyTypeObject *t = (PyTypeObject *)DecimalType;
-    if (!PyType_Check(DecimalType) || t->tp_basicsize != (Py_ssize_t)sizeof(MirrorDec) ||
-        t->tp_itemsize != 0 || (t->tp_flags & Py_TPFLAGS_HAVE_GC))
-        return 0;
-    static const char *samples[] = {"-1234.5600", "0", "-0", "0.00", "-0.05", "12", "12.", ".5", "007.10",
-                                    "999999999999999999", "-123456789012.345678", "100", "0.000", NULL};
-    for (int k = 0; samples[k] != NULL; k++) {
-        PyObject *text = PyUnicode_FromString(samples[k]);
-        if (text == NULL) return -1;
-        PyObject *slow = PyObject_CallOneArg(DecimalType, text);
-        PyObject *fast = slow == NULL ? NULL : fast_decimal(text);
-        Py_DECREF(text);
-        if (slow == NULL || fast == NULL) {
-            Py_XDECREF(slow);
-            if (PyErr_Occurred()) return -1;
-            return 0;
-        }
-        MirrorDec *m = (MirrorDec *)slow;
-        int same = Py_IS_TYPE(slow, t) && m->dec.data == m->data && m->dec.len == 1 && m->dec.alloc == 4 &&
-                   m->hash == -1 && m->dec.flags == ((MirrorDec *)fast)->dec.flags &&
-                   m->dec.exp == ((MirrorDec *)fast)->dec.exp && m->dec.digits == ((MirrorDec *)fast)->dec.digits &&
-                   m->data[0] == ((MirrorDec *)fast)->data[0];
-        PyObject *a = same ? PyObject_Str(slow) : NULL, *b = same ? PyObject_Str(fast) : NULL;
-        if (same) same = a != NULL && b != NULL && PyUnicode_Compare(a, b) == 0 &&
-                         PyObject_RichCompareBool(slow, fast, Py_EQ) == 1;
-        Py_XDECREF(a);
-        Py_XDECREF(b);
-        Py_DECREF(slow);
-        Py_DECREF(fast);
-        if (PyErr_Occurred()) return -1;
-        if (!same) return 0;
-    }
-    return 1;
+    return dec_from_ascii(DecimalType, PyUnicode_1BYTE_DATA(v), PyUnicode_GET_LENGTH(v));
 }
 
 /* project835._money: Decimal(e[n]), else values.money(seg, n, file_name) (which raises the located error) */
@@ -1939,7 +1848,7 @@ static PyObject *setup_835(PyObject *self, PyObject *args) {
     Py_XSETREF(ZERO, Py_NewRef(zero));
     Py_XSETREF(exact_decimal, exact == NULL || exact == Py_None ? NULL : Py_NewRef(exact));
     fast_dec_ok = 0;
-    int ok = fast_decimal_check();
+    int ok = dec_layout_ok(DecimalType);
     if (ok < 0) return NULL;
     fast_dec_ok = ok;
     Py_RETURN_NONE;
