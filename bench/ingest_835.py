@@ -271,8 +271,8 @@ def child(name: str, path: Path) -> None:
 
 
 def _ratio(ours: float, theirs: float) -> str:
-    """``"is 1.2x faster"`` / ``"is 1.3x slower"`` by the times of the same work."""
-    return f"is {theirs / ours:.1f}x faster" if ours < theirs else f"is {ours / theirs:.1f}x slower"
+    """``"1.2x faster"`` / ``"1.3x slower"`` by the times of the same work."""
+    return f"{theirs / ours:.1f}x faster" if ours < theirs else f"{ours / theirs:.1f}x slower"
 
 
 def run_step(name: str, path: Path, extra_env: dict[str, str] | None = None) -> dict[str, object] | None:
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
                 if "read" in results:
                     ours, ours_cpu = float(results["read"]["seconds"]), float(results["read"]["cpu"])  # type: ignore[arg-type]
-                    print(f"      everyclaim read {_ratio(ours, sec)} than oxedi (cpu: {_ratio(ours_cpu, cpu)})")
+                    print(f"      everyclaim read is {_ratio(ours, sec)} than oxedi (cpu: {_ratio(ours_cpu, cpu)})")
     return 0
 
 
