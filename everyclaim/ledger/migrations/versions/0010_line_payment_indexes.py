@@ -4,8 +4,9 @@
 rebuilt adjudications, the triage facts) selects a payment's adjustments and remarks by
 ``claim_payment_id`` and groups them by line in memory; no plan looked rows up by line. Each was a B-tree
 insert per adjustment and remark posted (about 690k for the 100k-claim bench file). Ingesting the
-20k-claim bench file into a fresh SQLite ledger took 10.16 G instructions with them and 9.64 G without
-(``valgrind --tool=callgrind``, whole process; wall times on this machine vary more than that).
+20k-claim bench file into a fresh SQLite ledger took 10.15 G instructions with them and 9.66 G without
+(``python bench/instructions.py post``, with ``--sql "CREATE INDEX ..."`` for the two put back; wall
+times on this machine vary more than that).
 
 The foreign keys stay. A posted file's payments are never deleted (a re-ingest is a no-op and a rejected
 file posts nothing), so no cascade has to find adjustments or remarks by line.
