@@ -23,7 +23,7 @@
 /* small helpers                                                                                    */
 /* ------------------------------------------------------------------------------------------------ */
 static PyObject *S_enter, *S_must, *S_fast, *S_repeat_attr, *S_close_frame, *S_close_st, *S_end_st, *S_component, *S_stack, *S_st, *S_step, *S_seek, *S_check_elements, *S_end, *S_repeat,
-    *S_foreign, *S_strip, *S_empty, *S_ISA;
+    *S_foreign, *S_empty;
 
 static int contains_char(PyObject *chars, Py_UCS4 ch) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(chars);
@@ -130,32 +130,31 @@ static void splitter_dealloc(SplitterObject *o) {
 /* Delimiters (a frozen dataclass of four str) cannot be part of a reference cycle: untracked by the cyclic
    GC, the segments holding them are untracked too (millions of objects it need not walk). Anything
    else stays tracked. */
-static int untrack_delimiters(PyObject *d) {
+static void untrack_delimiters(PyObject *d) {
     static const char *names[] = {"element", "component", "repetition", "segment"};
     PyObject *dict = PyObject_GenericGetDict(d, NULL);
     if (dict != NULL) { /* a __dict__ could hold anything */
         Py_DECREF(dict);
-        return 0;
+        return;
     }
     PyErr_Clear();
     for (int k = 0; k < 4; k++) {
         PyObject *v = PyObject_GetAttrString(d, names[k]);
         if (v == NULL) {
             PyErr_Clear();
-            return 0;
+            return;
         }
         int exact = PyUnicode_CheckExact(v);
         Py_DECREF(v);
-        if (!exact) return 0;
+        if (!exact) return;
     }
-    PyObject *frozen = PyObject_GetAttrString((PyObject *)Py_TYPE(d), "__slots__");
-    if (frozen == NULL) {
+    PyObject *slots = PyObject_GetAttrString((PyObject *)Py_TYPE(d), "__slots__"); /* no other attribute */
+    if (slots == NULL) {
         PyErr_Clear();
-        return 0;
+        return;
     }
-    Py_DECREF(frozen);
+    Py_DECREF(slots);
     PyObject_GC_UnTrack(d);
-    return 0;
 }
 
 static PyObject *splitter_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
@@ -185,10 +184,7 @@ static PyObject *splitter_new(PyTypeObject *type, PyObject *args, PyObject *kw) 
     o->end = end;
     o->index = index;
     o->term = PyUnicode_READ_CHAR(term, 0);
-    if (PyObject_GC_IsTracked(delims) && untrack_delimiters(delims) < 0) {
-        Py_DECREF(o);
-        return NULL;
-    }
+    if (PyObject_GC_IsTracked(delims)) untrack_delimiters(delims);
     return (PyObject *)o;
 }
 
@@ -1440,9 +1436,9 @@ static PyObject *money(ClaimsObject *c, PyObject *seg, PyObject *e, Py_ssize_t n
     return r;
 }
 
-/* project835._date */
 static struct { uint64_t key; PyObject *date; } date_table[256];
 
+/* project835._date */
 static PyObject *date_of(ClaimsObject *c, PyObject *seg, PyObject *e, Py_ssize_t n) {
     PyObject *raw = el_at(e, n);
     if (PyUnicode_IS_ASCII(raw) && PyUnicode_GET_LENGTH(raw) == 8 && all_digits(PyUnicode_1BYTE_DATA(raw), 8)) {
@@ -1895,9 +1891,7 @@ PyMODINIT_FUNC PyInit__fast(void) {
     INTERN(S_end, "end");
     INTERN(S_repeat, "repeat_finding");
     INTERN(S_foreign, "_foreign_separator");
-    INTERN(S_strip, "strip");
     INTERN(S_empty, "");
-    INTERN(S_ISA, "ISA");
     INTERN(S_emit_header, "_emit_header");
     INTERN(S_HE, "HE");
     INTERN(S_MOA, "MOA");
